@@ -1,0 +1,308 @@
+//! Reading certificate chains, private keys and trust bundles from files.
+//!
+//! Files are read once into memory, so a generation is built from one consistent snapshot of
+//! its inputs and the same bytes decide whether a reload changed anything.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use aws_lc_rs::digest;
+use pkcs8::der::Decode;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+};
+use rustls::sign::{CertifiedKey, SigningKey};
+use zeroize::Zeroizing;
+
+use crate::config::TlsConfig;
+use crate::error::Error;
+
+/// The raw bytes of every file a generation is built from, read in one pass.
+pub(crate) struct Inputs {
+    pub(crate) cert_chain: Option<(PathBuf, Vec<u8>)>,
+    pub(crate) private_key: Option<(PathBuf, Zeroizing<Vec<u8>>)>,
+    pub(crate) trust_bundle: Option<(PathBuf, Vec<u8>)>,
+}
+
+impl Inputs {
+    /// Reads every file the configuration names.
+    pub(crate) fn read(config: &TlsConfig) -> Result<Self, Error> {
+        let cert_chain = match &config.cert_chain {
+            Some(path) => Some((path.clone(), read_file(path)?)),
+            None => None,
+        };
+        let private_key = match &config.private_key {
+            Some(path) => Some((path.clone(), Zeroizing::new(read_file(path)?))),
+            None => None,
+        };
+        let trust_bundle = match &config.trust_bundle {
+            Some(path) => Some((path.clone(), read_file(path)?)),
+            None => None,
+        };
+        Ok(Inputs { cert_chain, private_key, trust_bundle })
+    }
+
+    /// A SHA-256 over every input, so identical content is recognised without building anything.
+    pub(crate) fn digest(&self) -> [u8; 32] {
+        let mut context = digest::Context::new(&digest::SHA256);
+        for part in [
+            self.cert_chain.as_ref().map(|(_, bytes)| bytes.as_slice()),
+            self.private_key.as_ref().map(|(_, bytes)| bytes.as_slice()),
+            self.trust_bundle.as_ref().map(|(_, bytes)| bytes.as_slice()),
+        ] {
+            // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
+            let bytes = part.unwrap_or_default();
+            context.update(&(bytes.len() as u64).to_be_bytes());
+            context.update(bytes);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(context.finish().as_ref());
+        out
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    let bytes = fs::read(path).map_err(|err| Error::read_failure(path, err))?;
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::FileEmpty { path: path.to_path_buf() });
+    }
+    Ok(bytes)
+}
+
+/// Parses every PEM block of a file. A file that does not look like PEM at all but starts like a
+/// DER structure comes back as one block tagged with `der_tag`.
+fn pem_blocks(path: &Path, bytes: &[u8], der_tag: &str) -> Result<Vec<pem::Pem>, Error> {
+    let blocks = pem::parse_many(bytes)
+        .map_err(|err| Error::MalformedPem { path: path.to_path_buf(), detail: err.to_string() })?;
+    if blocks.is_empty() && !contains(bytes, b"-----BEGIN") {
+        if bytes.first() == Some(&0x30) {
+            return Ok(vec![pem::Pem::new(der_tag, bytes.to_vec())]);
+        }
+        return Err(Error::MalformedPem {
+            path: path.to_path_buf(),
+            detail: "no PEM armour (no \"-----BEGIN\" line) and not DER".into(),
+        });
+    }
+    if blocks.is_empty() {
+        return Err(Error::MalformedPem {
+            path: path.to_path_buf(),
+            detail: "a \"-----BEGIN\" line without a complete block".into(),
+        });
+    }
+    Ok(blocks)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+/// Names what a list of PEM blocks holds, for "found X instead" messages.
+fn describe(blocks: &[pem::Pem]) -> String {
+    let mut kinds: Vec<&str> = blocks
+        .iter()
+        .map(|block| match block.tag() {
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => "a certificate",
+            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => "a private key",
+            "ENCRYPTED PRIVATE KEY" => "an encrypted private key",
+            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => "a certificate request",
+            "PUBLIC KEY" | "RSA PUBLIC KEY" => "a public key",
+            "EC PARAMETERS" => "EC parameters",
+            "X509 CRL" => "a certificate revocation list",
+            _ => "an unknown PEM block",
+        })
+        .collect();
+    kinds.dedup();
+    kinds.join(", ")
+}
+
+/// Reads a certificate chain (leaf first) from a PEM or DER file.
+pub(crate) fn certificate_chain(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let blocks = pem_blocks(path, bytes, "CERTIFICATE")?;
+    let chain: Vec<CertificateDer<'static>> = blocks
+        .iter()
+        .filter(|block| block.tag() == "CERTIFICATE")
+        .map(|block| CertificateDer::from(block.contents().to_vec()))
+        .collect();
+    if chain.is_empty() {
+        return Err(Error::NoCertificate { path: path.to_path_buf(), found: describe(&blocks) });
+    }
+    for certificate in &chain {
+        x509_parser::parse_x509_certificate(certificate).map_err(|err| {
+            Error::InvalidCertificate { path: path.to_path_buf(), detail: err.to_string() }
+        })?;
+    }
+    Ok(chain)
+}
+
+/// Reads exactly one private key from a PEM or DER file, decrypting it when it is an encrypted
+/// PKCS#8 key and a password is given.
+pub(crate) fn private_key(
+    path: &Path,
+    bytes: &[u8],
+    password: Option<&str>,
+) -> Result<PrivateKeyDer<'static>, Error> {
+    let blocks = pem_blocks(path, bytes, "PRIVATE KEY")?;
+    let keys: Vec<&pem::Pem> = blocks
+        .iter()
+        .filter(|block| block.tag().ends_with("PRIVATE KEY"))
+        .collect();
+    let key = match keys.as_slice() {
+        [] => {
+            return Err(Error::NoPrivateKey { path: path.to_path_buf(), found: describe(&blocks) })
+        }
+        [key] => *key,
+        _ => {
+            return Err(Error::MultiplePrivateKeys { path: path.to_path_buf(), count: keys.len() })
+        }
+    };
+
+    if let Some(proc_type) = key.headers().get("Proc-Type") {
+        if proc_type.contains("ENCRYPTED") {
+            if password.is_none() {
+                return Err(Error::KeyEncrypted { path: path.to_path_buf() });
+            }
+            // Traditional OpenSSL encryption is planned with the rest of the key formats; until
+            // then such a key must be converted with `openssl pkcs8 -topk8`.
+            let cipher = key.headers().get("DEK-Info").unwrap_or("unknown cipher");
+            return Err(Error::UnsupportedEncryption {
+                path: path.to_path_buf(),
+                scheme: format!("traditional OpenSSL PEM encryption ({cipher})"),
+            });
+        }
+    }
+
+    let der = key.contents().to_vec();
+    match key.tag() {
+        "PRIVATE KEY" => Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der))),
+        "RSA PRIVATE KEY" => Ok(PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der))),
+        "EC PRIVATE KEY" => Ok(PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der))),
+        "ENCRYPTED PRIVATE KEY" => decrypt_pkcs8(path, &der, password),
+        other => Err(Error::UnsupportedKey {
+            path: path.to_path_buf(),
+            detail: format!("PEM block \"{other}\""),
+        }),
+    }
+}
+
+fn decrypt_pkcs8(
+    path: &Path,
+    der: &[u8],
+    password: Option<&str>,
+) -> Result<PrivateKeyDer<'static>, Error> {
+    let Some(password) = password else {
+        return Err(Error::KeyEncrypted { path: path.to_path_buf() });
+    };
+    let encrypted = pkcs8::EncryptedPrivateKeyInfo::from_der(der)
+        .map_err(|err| Error::MalformedPem { path: path.to_path_buf(), detail: err.to_string() })?;
+    let decrypted = encrypted.decrypt(password).map_err(|err| match err {
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
+            Error::WrongPassword { path: path.to_path_buf() }
+        }
+        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm { oid }) => {
+            Error::UnsupportedEncryption { path: path.to_path_buf(), scheme: format!("OID {oid}") }
+        }
+        other => Error::UnsupportedEncryption {
+            path: path.to_path_buf(),
+            scheme: format!("PKCS#8 encryption that could not be used: {other}"),
+        },
+    })?;
+    let der = decrypted.as_bytes().to_vec();
+    // A wrong password passes the padding check about once in 256 tries; the result is then not
+    // a PrivateKeyInfo structure, so check it before calling it a key.
+    if pkcs8::PrivateKeyInfo::from_der(&der).is_err() {
+        return Err(Error::WrongPassword { path: path.to_path_buf() });
+    }
+    Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)))
+}
+
+/// Pairs a chain with its key, checking at load time that the key belongs to the leaf.
+pub(crate) fn certified_key(
+    provider: &CryptoProvider,
+    cert_path: &Path,
+    chain: Vec<CertificateDer<'static>>,
+    key_path: &Path,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<CertifiedKey>, Error> {
+    let signing_key: Arc<dyn SigningKey> =
+        provider.key_provider.load_private_key(key).map_err(|err| Error::UnsupportedKey {
+            path: key_path.to_path_buf(),
+            detail: err.to_string(),
+        })?;
+    let certified = CertifiedKey::new(chain, signing_key);
+    match certified.keys_match() {
+        Ok(()) => Ok(Arc::new(certified)),
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+            Err(Error::KeyMismatch {
+                cert_path: cert_path.to_path_buf(),
+                key_path: key_path.to_path_buf(),
+            })
+        }
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {
+            // The provider could not expose the key's public half; rustls then cannot compare,
+            // and neither can we without parsing the key ourselves.
+            tracing::warn!(
+                path = %key_path.display(),
+                "cannot check that the private key matches the certificate"
+            );
+            Ok(Arc::new(certified))
+        }
+        Err(err) => Err(Error::InvalidCertificate {
+            path: cert_path.to_path_buf(),
+            detail: err.to_string(),
+        }),
+    }
+}
+
+/// Reads a trust bundle into a root store; every certificate must parse.
+pub(crate) fn root_store(path: &Path, bytes: &[u8]) -> Result<rustls::RootCertStore, Error> {
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in certificate_chain(path, bytes)? {
+        roots.add(certificate).map_err(|err| Error::InvalidCertificate {
+            path: path.to_path_buf(),
+            detail: err.to_string(),
+        })?;
+    }
+    Ok(roots)
+}
+
+/// What operators look at to tell one generation's certificate from another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeafInfo {
+    /// Lowercase hex SHA-256 of the leaf's DER encoding.
+    pub fingerprint: String,
+    /// The subject in RFC 4514 form.
+    pub subject: String,
+    /// The serial number as lowercase hex without leading zeros.
+    pub serial: String,
+    /// notBefore, seconds since the Unix epoch.
+    pub not_before: i64,
+    /// notAfter, seconds since the Unix epoch.
+    pub not_after: i64,
+}
+
+impl LeafInfo {
+    pub(crate) fn read(path: &Path, leaf: &CertificateDer<'_>) -> Result<Self, Error> {
+        let (_, parsed) = x509_parser::parse_x509_certificate(leaf).map_err(|err| {
+            Error::InvalidCertificate { path: path.to_path_buf(), detail: err.to_string() }
+        })?;
+        let serial = parsed.tbs_certificate.raw_serial();
+        let serial = serial.iter().skip_while(|byte| **byte == 0).collect::<Vec<_>>();
+        let serial = if serial.is_empty() { "0".to_string() } else { hex(serial) };
+        Ok(LeafInfo {
+            fingerprint: hex(digest::digest(&digest::SHA256, leaf).as_ref()),
+            subject: parsed.subject().to_string(),
+            serial: serial.trim_start_matches('0').to_string(),
+            not_before: parsed.validity().not_before.timestamp(),
+            not_after: parsed.validity().not_after.timestamp(),
+        })
+    }
+}
+
+pub(crate) fn hex<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> String {
+    bytes.into_iter().map(|byte| format!("{byte:02x}")).collect()
+}

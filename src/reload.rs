@@ -1,0 +1,223 @@
+//! A context that replaces its generation when its files change, without disturbing what it
+//! serves.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
+
+use crate::config::TlsConfig;
+use crate::context::{Context, Lineage};
+use crate::error::Error;
+use crate::material::Inputs;
+
+/// What a successful reload did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReloadOutcome {
+    /// The files changed; a new generation was built and is now current.
+    Swapped {
+        /// The new generation's number.
+        generation: u64,
+    },
+    /// The files hold the same bytes as the current generation's; nothing was built.
+    Unchanged,
+}
+
+/// Counters describing a reloading context's history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReloadStats {
+    /// Reloads that swapped in a new generation.
+    pub swapped: u64,
+    /// Reloads that found the files unchanged.
+    pub unchanged: u64,
+    /// Reloads that failed and kept the current generation.
+    pub failed: u64,
+    /// The message of the most recent failure, kept until the next successful reload.
+    pub last_error: Option<String>,
+    /// When the current generation was swapped in (or first loaded).
+    pub last_swap: Option<SystemTime>,
+}
+
+/// A context whose current generation can be replaced while connections use older ones.
+///
+/// [`current`](Self::current) is a lock-free load of the current generation. [`reload`](Self::reload)
+/// builds the next generation completely before swapping it in; on any error the current one
+/// stays. Each generation is freed when its last connection or handle lets go of it, which
+/// [`live_generations`](Self::live_generations) makes visible.
+///
+/// Dropping a reloading context stops and joins its watcher thread.
+pub struct ReloadingContext {
+    shared: Arc<Shared>,
+    watcher: Option<Watcher>,
+}
+
+struct Shared {
+    config: TlsConfig,
+    lineage: Lineage,
+    current: ArcSwap<Context>,
+    /// Serialises reloads (manual and the watcher's) and holds their statistics.
+    reloads: Mutex<ReloadStats>,
+}
+
+struct Watcher {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl ReloadingContext {
+    /// Loads the first generation and returns a reloading context without a watcher.
+    ///
+    /// # Errors
+    ///
+    /// The same as [`Context::load`]: a reloading context never starts without a valid
+    /// generation.
+    pub fn new(config: TlsConfig) -> Result<Self, Error> {
+        let lineage = Lineage::new()?;
+        let inputs = Inputs::read(&config)?;
+        let first = Context::build(&config, &inputs, 1, &lineage)?;
+        log_loaded(&config, &first);
+        let shared = Arc::new(Shared {
+            config,
+            lineage,
+            current: ArcSwap::from_pointee(first),
+            reloads: Mutex::new(ReloadStats { last_swap: Some(SystemTime::now()), ..Default::default() }),
+        });
+        Ok(ReloadingContext { shared, watcher: None })
+    }
+
+    /// Like [`new`](Self::new), and starts a thread that reloads every `interval`, comparing the
+    /// files' content (not their modification times) with the current generation's.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new); also when the thread cannot be started.
+    pub fn with_polling(config: TlsConfig, interval: Duration) -> Result<Self, Error> {
+        let mut reloading = Self::new(config)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let shared = reloading.shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("tlsctx-watcher".into())
+            .spawn(move || loop {
+                match stopped.recv_timeout(interval) {
+                    Err(RecvTimeoutError::Timeout) => {
+                        // The outcome is logged and counted inside reload().
+                        let _ = shared.reload();
+                    }
+                    Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+                }
+            })
+            .map_err(|err| Error::InvalidConfig(format!("cannot start the watcher thread: {err}")))?;
+        reloading.watcher = Some(Watcher { stop, thread });
+        Ok(reloading)
+    }
+
+    /// The current generation. The caller's `Arc` keeps it alive after later reloads.
+    pub fn current(&self) -> Arc<Context> {
+        self.shared.current.load_full()
+    }
+
+    /// Builds the next generation from the same configuration and swaps it in when complete.
+    ///
+    /// # Errors
+    ///
+    /// Any loading error; the current generation stays and the message is kept as
+    /// [`ReloadStats::last_error`].
+    pub fn reload(&self) -> Result<ReloadOutcome, Error> {
+        self.shared.reload()
+    }
+
+    /// Generations of this reloading context still alive: the current one plus every older one
+    /// that a connection or handle still holds.
+    pub fn live_generations(&self) -> usize {
+        self.shared.lineage.live()
+    }
+
+    /// A snapshot of the reload counters and the last error.
+    pub fn stats(&self) -> ReloadStats {
+        self.shared.stats().clone()
+    }
+
+    /// The configuration every generation is built from.
+    pub fn config(&self) -> &TlsConfig {
+        &self.shared.config
+    }
+}
+
+impl Shared {
+    fn stats(&self) -> MutexGuard<'_, ReloadStats> {
+        self.reloads.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn reload(&self) -> Result<ReloadOutcome, Error> {
+        let mut stats = self.stats();
+        let current = self.current.load();
+        let built = Inputs::read(&self.config).and_then(|inputs| {
+            if inputs.digest() == *current.digest() {
+                return Ok(None);
+            }
+            Context::build(&self.config, &inputs, current.generation() + 1, &self.lineage).map(Some)
+        });
+        match built {
+            Ok(Some(next)) => {
+                let generation = next.generation();
+                log_swapped(&self.config, &next);
+                self.current.store(Arc::new(next));
+                stats.swapped += 1;
+                stats.last_error = None;
+                stats.last_swap = Some(SystemTime::now());
+                Ok(ReloadOutcome::Swapped { generation })
+            }
+            Ok(None) => {
+                tracing::debug!(generation = current.generation(), "reload unchanged");
+                stats.unchanged += 1;
+                stats.last_error = None;
+                Ok(ReloadOutcome::Unchanged)
+            }
+            Err(err) => {
+                tracing::warn!(
+                    path = ?err.path(),
+                    generation = current.generation(),
+                    error = %err,
+                    "reload failed; keeping the current generation"
+                );
+                stats.failed += 1;
+                stats.last_error = Some(err.to_string());
+                Err(err)
+            }
+        }
+    }
+}
+
+impl Drop for ReloadingContext {
+    fn drop(&mut self) {
+        if let Some(watcher) = self.watcher.take() {
+            // A send error means the thread already ended; joining is then immediate.
+            let _ = watcher.stop.send(());
+            let _ = watcher.thread.join();
+        }
+    }
+}
+
+fn log_loaded(config: &TlsConfig, context: &Context) {
+    let leaf = context.leaf();
+    tracing::info!(
+        path = ?config.cert_chain_path(),
+        generation = context.generation(),
+        fingerprint = leaf.map(|leaf| leaf.fingerprint.as_str()),
+        not_after = leaf.map(|leaf| leaf.not_after),
+        "context loaded"
+    );
+}
+
+fn log_swapped(config: &TlsConfig, context: &Context) {
+    let leaf = context.leaf();
+    tracing::info!(
+        path = ?config.cert_chain_path(),
+        generation = context.generation(),
+        fingerprint = leaf.map(|leaf| leaf.fingerprint.as_str()),
+        not_after = leaf.map(|leaf| leaf.not_after),
+        "reload swapped"
+    );
+}
