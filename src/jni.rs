@@ -1,1 +1,682 @@
+//! The JNI functions behind `org.tlsctx.Native`.
+//!
+//! Each function runs behind a panic boundary; a failure is thrown as `org.tlsctx.TlsException`
+//! carrying the [`tls_result`] code and the message, and the function then returns a neutral
+//! value the Java side never looks at. Connection pointers are `Box<Connection>` addresses; the
+//! Java owner guarantees one thread at a time and exactly one free.
 
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jni::objects::{JByteBuffer, JClass, JObject, JObjectArray, JString, JValue};
+use jni::sys::{jboolean, jint, jlong, jobjectArray, jstring, JNI_TRUE};
+use jni::JNIEnv;
+
+use crate::config::{Role, TlsConfig};
+use crate::connection::{Connection, Step};
+use crate::context::{self, Context};
+use crate::ffi::{self, tls_result, Failure};
+use crate::reload::{ReloadOutcome, ReloadingContext};
+
+const EXCEPTION_CLASS: &str = "org/tlsctx/TlsException";
+
+/// Runs a JNI body; a failure or panic becomes a pending `TlsException` and `fallback` is
+/// returned.
+fn boundary<'local, T>(
+    env: &mut JNIEnv<'local>,
+    fallback: T,
+    body: impl FnOnce(&mut JNIEnv<'local>) -> Result<T, Failure>,
+) -> T {
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| body(env)));
+    let failure = match outcome {
+        Ok(Ok(value)) => return value,
+        Ok(Err(failure)) => failure,
+        Err(payload) => Failure::new(tls_result::Panic, ffi::panic_message(payload.as_ref())),
+    };
+    // A Java exception raised by a JNI call inside the body is already pending; keep it.
+    if !env.exception_check().unwrap_or(true) {
+        throw(env, &failure);
+    }
+    fallback
+}
+
+fn throw(env: &mut JNIEnv<'_>, failure: &Failure) {
+    let Ok(message) = env.new_string(&failure.message) else { return };
+    let args = [JValue::Int(failure.code as jint), JValue::Object(&message)];
+    if let Ok(exception) = env.new_object(EXCEPTION_CLASS, "(ILjava/lang/String;)V", &args) {
+        // If throwing fails, a JVM error (such as OutOfMemoryError) is already pending.
+        let _ = env.throw(jni::objects::JThrowable::from(exception));
+    }
+}
+
+impl From<jni::errors::Error> for Failure {
+    fn from(err: jni::errors::Error) -> Self {
+        Failure::new(tls_result::InvalidArgument, format!("JNI call failed: {err}"))
+    }
+}
+
+fn optional_string(env: &mut JNIEnv<'_>, value: &JString<'_>) -> Result<Option<String>, Failure> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(env.get_string(value)?.into()))
+}
+
+fn string_list(env: &mut JNIEnv<'_>, array: &JObjectArray<'_>) -> Result<Option<Vec<Vec<u8>>>, Failure> {
+    if array.is_null() {
+        return Ok(None);
+    }
+    let count = env.get_array_length(array)?;
+    let mut list = Vec::with_capacity(count as usize);
+    for index in 0..count {
+        let element = JString::from(env.get_object_array_element(array, index)?);
+        let Some(text) = optional_string(env, &element)? else {
+            return Err(Failure::new(tls_result::NullArgument, "a protocol name is null"));
+        };
+        list.push(text.into_bytes());
+    }
+    Ok(Some(list))
+}
+
+fn new_string_or_null(env: &mut JNIEnv<'_>, value: Option<&str>) -> Result<jstring, Failure> {
+    match value {
+        Some(text) => Ok(env.new_string(text)?.into_raw()),
+        None => Ok(std::ptr::null_mut()),
+    }
+}
+
+/// Builds a configuration from the arguments `Native.contextLoad` and `Native.reloaderNew` share.
+#[allow(clippy::too_many_arguments)]
+fn config_from(
+    env: &mut JNIEnv<'_>,
+    server: jboolean,
+    cert_chain: &JString<'_>,
+    private_key: &JString<'_>,
+    key_password: &JString<'_>,
+    trust_bundle: &JString<'_>,
+    client_auth: jint,
+    alpn: &JObjectArray<'_>,
+    versions: jint,
+    verify_server: jboolean,
+) -> Result<TlsConfig, Failure> {
+    let mut config = if server == JNI_TRUE { TlsConfig::server() } else { TlsConfig::client() };
+    if let Some(path) = optional_string(env, cert_chain)? {
+        config = config.cert_chain(path);
+    }
+    if let Some(path) = optional_string(env, private_key)? {
+        config = config.private_key(path);
+    }
+    if let Some(password) = optional_string(env, key_password)? {
+        config = config.key_password(password);
+    }
+    if let Some(path) = optional_string(env, trust_bundle)? {
+        config = config.trust_bundle(path);
+    }
+    config = config.client_auth(ffi::client_auth_from(client_auth as u32)?);
+    if let Some(protocols) = string_list(env, alpn)? {
+        config = config.alpn(protocols);
+    }
+    if versions != 0 {
+        config = config.versions(ffi::versions_from_mask(versions as u32)?);
+    }
+    Ok(config.verify_server(verify_server == JNI_TRUE))
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+extern "system" fn Java_org_tlsctx_Native_contextLoad<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    server: jboolean,
+    cert_chain: JString<'local>,
+    private_key: JString<'local>,
+    key_password: JString<'local>,
+    trust_bundle: JString<'local>,
+    client_auth: jint,
+    alpn: JObjectArray<'local>,
+    versions: jint,
+    verify_server: jboolean,
+) -> jlong {
+    boundary(&mut env, 0, |env| {
+        let config = config_from(
+            env, server, &cert_chain, &private_key, &key_password, &trust_bundle, client_auth,
+            &alpn, versions, verify_server,
+        )?;
+        let loaded = Context::load(&config)?;
+        Ok(ffi::CONTEXTS.insert(loaded) as jlong)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_contextAcquire<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    boundary(&mut env, (), |_| {
+        if ffi::CONTEXTS.acquire(handle as u64) {
+            Ok(())
+        } else {
+            Err(Failure::invalid_handle("context", handle as u64))
+        }
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_contextRelease<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    boundary(&mut env, (), |_| match ffi::CONTEXTS.release(handle as u64) {
+        Some(_) => Ok(()),
+        None => Err(Failure::invalid_handle("context", handle as u64)),
+    })
+}
+
+fn with_context<'local, T>(
+    env: &mut JNIEnv<'local>,
+    handle: jlong,
+    fallback: T,
+    body: impl FnOnce(&mut JNIEnv<'local>, &Context) -> Result<T, Failure>,
+) -> T {
+    boundary(env, fallback, |env| {
+        let context = ffi::context(handle as u64)?;
+        body(env, &context)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_contextGeneration<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jlong {
+    with_context(&mut env, handle, 0, |_, context| Ok(context.generation() as jlong))
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_contextFingerprint<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jstring {
+    with_context(&mut env, handle, std::ptr::null_mut(), |env, context| {
+        new_string_or_null(env, context.leaf().map(|leaf| leaf.fingerprint.as_str()))
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_contextSubject<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jstring {
+    with_context(&mut env, handle, std::ptr::null_mut(), |env, context| {
+        new_string_or_null(env, context.leaf().map(|leaf| leaf.subject.as_str()))
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_contextSerial<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jstring {
+    with_context(&mut env, handle, std::ptr::null_mut(), |env, context| {
+        new_string_or_null(env, context.leaf().map(|leaf| leaf.serial.as_str()))
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_contextNotBefore<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jlong {
+    with_context(&mut env, handle, 0, |_, context| {
+        Ok(context.leaf().map_or(jlong::MIN, |leaf| leaf.not_before))
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_contextNotAfter<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jlong {
+    with_context(&mut env, handle, 0, |_, context| {
+        Ok(context.leaf().map_or(jlong::MIN, |leaf| leaf.not_after))
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_liveGenerations<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+) -> jlong {
+    boundary(&mut env, 0, |_| Ok(context::live_generations() as jlong))
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+extern "system" fn Java_org_tlsctx_Native_reloaderNew<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    server: jboolean,
+    cert_chain: JString<'local>,
+    private_key: JString<'local>,
+    key_password: JString<'local>,
+    trust_bundle: JString<'local>,
+    client_auth: jint,
+    alpn: JObjectArray<'local>,
+    versions: jint,
+    verify_server: jboolean,
+    poll_millis: jlong,
+) -> jlong {
+    boundary(&mut env, 0, |env| {
+        let config = config_from(
+            env, server, &cert_chain, &private_key, &key_password, &trust_bundle, client_auth,
+            &alpn, versions, verify_server,
+        )?;
+        let reloading = match poll_millis {
+            millis if millis <= 0 => ReloadingContext::new(config)?,
+            millis => ReloadingContext::with_polling(config, Duration::from_millis(millis as u64))?,
+        };
+        Ok(ffi::RELOADERS.insert(Arc::new(reloading)) as jlong)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_reloaderCurrent<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    reloader: jlong,
+) -> jlong {
+    boundary(&mut env, 0, |_| {
+        let current = ffi::reloader(reloader as u64)?.current();
+        Ok(ffi::CONTEXTS.insert(current) as jlong)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_reloaderReload<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    reloader: jlong,
+) -> jint {
+    boundary(&mut env, -1, |_| match ffi::reloader(reloader as u64)?.reload()? {
+        ReloadOutcome::Swapped { .. } => Ok(0),
+        ReloadOutcome::Unchanged => Ok(1),
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_reloaderLastError<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    reloader: jlong,
+) -> jstring {
+    boundary(&mut env, std::ptr::null_mut(), |env| {
+        let last_error = ffi::reloader(reloader as u64)?.stats().last_error;
+        new_string_or_null(env, last_error.as_deref())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_reloaderLiveGenerations<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    reloader: jlong,
+) -> jlong {
+    boundary(&mut env, 0, |_| Ok(ffi::reloader(reloader as u64)?.live_generations() as jlong))
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_reloaderFree<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    reloader: jlong,
+) {
+    boundary(&mut env, (), |_| match ffi::RELOADERS.release(reloader as u64) {
+        Some(_) => Ok(()),
+        None => Err(Failure::invalid_handle("reloading context", reloader as u64)),
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connNew<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    source: jlong,
+    source_is_reloader: jboolean,
+    client: jboolean,
+    server_name: JString<'local>,
+    alpn: JObjectArray<'local>,
+    select_alpn: jboolean,
+) -> jlong {
+    boundary(&mut env, 0, |env| {
+        let context = if source_is_reloader == JNI_TRUE {
+            ffi::reloader(source as u64)?.current()
+        } else {
+            ffi::context(source as u64)?
+        };
+        let alpn = string_list(env, &alpn)?;
+        let expected = if client == JNI_TRUE { Role::Client } else { Role::Server };
+        if context.role() != expected {
+            return Err(Failure::new(
+                tls_result::WrongRole,
+                format!("a {expected:?} engine cannot be made from a {:?} context", context.role()),
+            ));
+        }
+        let connection = match expected {
+            Role::Client => {
+                let Some(name) = optional_string(env, &server_name)? else {
+                    return Err(Failure::new(
+                        tls_result::NullArgument,
+                        "a client connection needs the server's name",
+                    ));
+                };
+                Connection::client(context, &name, alpn.as_deref())?
+            }
+            Role::Server if select_alpn == JNI_TRUE => Connection::server_selecting_alpn(context)?,
+            Role::Server => Connection::server_with(context, alpn.as_deref())?,
+        };
+        Ok(Box::into_raw(Box::new(connection)) as jlong)
+    })
+}
+
+/// Borrows the connection behind a pointer from `connNew`.
+///
+/// # Safety
+///
+/// `conn` is 0 or a live pointer from `connNew`, used by one thread at a time (the Java owner
+/// synchronises its calls and frees it once).
+unsafe fn connection<'a>(conn: jlong) -> Result<&'a mut Connection, Failure> {
+    // SAFETY: the caller's promise; as_mut turns 0 into None.
+    unsafe { (conn as *mut Connection).as_mut() }
+        .ok_or_else(|| Failure::new(tls_result::NullArgument, "the connection was freed"))
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connFree<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+) {
+    boundary(&mut env, (), |_| {
+        if conn != 0 {
+            // SAFETY: a pointer from connNew; the Java owner frees it exactly once.
+            drop(unsafe { Box::from_raw(conn as *mut Connection) });
+        }
+        Ok(())
+    })
+}
+
+/// Borrows `length` bytes at `offset` of a direct buffer, after checking they lie inside it.
+fn direct_slice<'a>(
+    env: &mut JNIEnv<'_>,
+    buffer: &JByteBuffer<'_>,
+    offset: jint,
+    length: jint,
+    name: &str,
+) -> Result<&'a mut [u8], Failure> {
+    if length == 0 {
+        return Ok(&mut []);
+    }
+    if buffer.is_null() {
+        return Err(Failure::null(name));
+    }
+    let address = env.get_direct_buffer_address(buffer)?;
+    let capacity = env.get_direct_buffer_capacity(buffer)?;
+    let (Ok(offset), Ok(length)) = (usize::try_from(offset), usize::try_from(length)) else {
+        return Err(Failure::new(tls_result::InvalidArgument, format!("{name}: negative range")));
+    };
+    if offset.checked_add(length).map_or(true, |end| end > capacity) {
+        return Err(Failure::new(
+            tls_result::InvalidArgument,
+            format!("{name}: range {offset}+{length} exceeds the capacity {capacity}"),
+        ));
+    }
+    // SAFETY: the JVM keeps a direct buffer's memory at `address` for `capacity` bytes while the
+    // buffer object is reachable, which the caller's local reference ensures for this call; the
+    // range was checked above, and the engine never passes overlapping source and destination.
+    Ok(unsafe { std::slice::from_raw_parts_mut(address.add(offset), length) })
+}
+
+fn pack(step: Step) -> jlong {
+    const MASK: u64 = 0xff_ffff;
+    let consumed = step.consumed as u64 & MASK;
+    let produced = step.produced as u64 & MASK;
+    (consumed | produced << 24 | u64::from(step.flags) << 48) as jlong
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+extern "system" fn Java_org_tlsctx_Native_connUnwrap<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+    src: JByteBuffer<'local>,
+    src_offset: jint,
+    src_length: jint,
+    dst: JByteBuffer<'local>,
+    dst_offset: jint,
+    dst_length: jint,
+) -> jlong {
+    boundary(&mut env, 0, |env| {
+        // SAFETY: see `connection`; the owner argument keeps the Java object alive.
+        let conn = unsafe { connection(conn)? };
+        let src = direct_slice(env, &src, src_offset, src_length, "src")?;
+        let dst = direct_slice(env, &dst, dst_offset, dst_length, "dst")?;
+        Ok(pack(conn.unwrap_record(src, dst)?))
+    })
+}
+
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+extern "system" fn Java_org_tlsctx_Native_connWrap<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+    src: JByteBuffer<'local>,
+    src_offset: jint,
+    src_length: jint,
+    dst: JByteBuffer<'local>,
+    dst_offset: jint,
+    dst_length: jint,
+) -> jlong {
+    boundary(&mut env, 0, |env| {
+        // SAFETY: see `connection`; the owner argument keeps the Java object alive.
+        let conn = unsafe { connection(conn)? };
+        let src = direct_slice(env, &src, src_offset, src_length, "src")?;
+        let dst = direct_slice(env, &dst, dst_offset, dst_length, "dst")?;
+        Ok(pack(conn.wrap_record(src, dst)?))
+    })
+}
+
+fn with_connection<'local, T>(
+    env: &mut JNIEnv<'local>,
+    conn: jlong,
+    fallback: T,
+    body: impl FnOnce(&mut JNIEnv<'local>, &mut Connection) -> Result<T, Failure>,
+) -> T {
+    boundary(env, fallback, |env| {
+        // SAFETY: see `connection`; the callers' owner argument keeps the Java object alive.
+        let conn = unsafe { connection(conn)? };
+        body(env, conn)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connFlags<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) -> jint {
+    with_connection(&mut env, conn, 0, |_, conn| Ok(conn.flags() as jint))
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connCloseOutbound<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) {
+    with_connection(&mut env, conn, (), |_, conn| {
+        conn.send_close_notify();
+        Ok(())
+    })
+}
+
+fn string_array(env: &mut JNIEnv<'_>, items: &[Vec<u8>]) -> Result<jobjectArray, Failure> {
+    let array = env.new_object_array(items.len() as jint, "java/lang/String", JObject::null())?;
+    for (index, item) in items.iter().enumerate() {
+        let text = env.new_string(String::from_utf8_lossy(item))?;
+        env.set_object_array_element(&array, index as jint, text)?;
+    }
+    Ok(array.into_raw())
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connOfferedAlpn<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) -> jobjectArray {
+    with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
+        let Some(offered) = conn.offered_alpn() else {
+            return Err(Failure::new(tls_result::InvalidState, "no ClientHello is waiting"));
+        };
+        string_array(env, &offered)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connAccept<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+    protocol: JString<'local>,
+) {
+    with_connection(&mut env, conn, (), |env, conn| {
+        let protocol = optional_string(env, &protocol)?;
+        conn.accept(protocol.as_deref().map(str::as_bytes))?;
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connAlpn<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) -> jstring {
+    with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
+        let protocol = conn.alpn_protocol().map(String::from_utf8_lossy);
+        new_string_or_null(env, protocol.as_deref())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connProtocol<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) -> jstring {
+    with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
+        let name = match conn.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => Some("TLSv1.3"),
+            Some(rustls::ProtocolVersion::TLSv1_2) => Some("TLSv1.2"),
+            _ => None,
+        };
+        new_string_or_null(env, name)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connCipherSuite<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) -> jstring {
+    with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
+        let name = conn.cipher_suite().and_then(|suite| suite.suite().as_str()).map(iana_name);
+        new_string_or_null(env, name.as_deref())
+    })
+}
+
+/// rustls names TLS 1.3 suites `TLS13_...`; IANA (and the JDK) call them `TLS_...`.
+fn iana_name(rustls_name: &str) -> String {
+    match rustls_name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => rustls_name.to_string(),
+    }
+}
+
+fn der_array(env: &mut JNIEnv<'_>, chain: &[rustls::pki_types::CertificateDer<'_>]) -> Result<jobjectArray, Failure> {
+    let array = env.new_object_array(chain.len() as jint, "[B", JObject::null())?;
+    for (index, certificate) in chain.iter().enumerate() {
+        let bytes = env.byte_array_from_slice(certificate)?;
+        env.set_object_array_element(&array, index as jint, bytes)?;
+    }
+    Ok(array.into_raw())
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connPeerCertificates<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) -> jobjectArray {
+    with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
+        der_array(env, conn.peer_certificates().unwrap_or_default())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connLocalCertificates<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) -> jobjectArray {
+    with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
+        let chain = conn.context().cert_chain().to_vec();
+        der_array(env, &chain)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connServerName<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) -> jstring {
+    with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
+        let name = conn.server_name().map(str::to_string);
+        new_string_or_null(env, name.as_deref())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connGeneration<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) -> jlong {
+    with_connection(&mut env, conn, 0, |_, conn| Ok(conn.context().generation() as jlong))
+}

@@ -1,0 +1,295 @@
+//! The configuration builder of the C ABI.
+
+use std::ffi::c_char;
+
+use zeroize::Zeroizing;
+
+use super::{boundary, str_arg, write_out, Failure, tls_result};
+use crate::config::{ClientAuth, Role, TlsConfig, Versions};
+
+/// A configuration under construction: the files and settings a context is loaded from.
+///
+/// Created by [`tls_config_new`], freed by [`tls_config_free`]. Loading a context or creating a
+/// reloading context copies it, so it can be freed or changed right after.
+pub struct tls_config(pub(crate) TlsConfig);
+
+/// Which side of the handshake a configuration is for.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum tls_role {
+    /// Accepts connections; needs a certificate chain and a private key.
+    Server = 0,
+    /// Opens connections; verifies the server against its trust bundle.
+    Client = 1,
+}
+
+/// How a server treats client certificates.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum tls_client_auth {
+    /// No client certificate is requested.
+    None = 0,
+    /// Requested, and verified against the trust bundle when presented.
+    Optional = 1,
+    /// Required and verified against the trust bundle.
+    Require = 2,
+}
+
+/// TLS 1.2 bit for [`tls_config_set_versions`].
+pub const TLS_VERSION_TLS12: u32 = 1;
+/// TLS 1.3 bit for [`tls_config_set_versions`].
+pub const TLS_VERSION_TLS13: u32 = 2;
+
+/// Creates an empty configuration for `role`, a [`tls_role`] value.
+///
+/// On success `*config_out` receives a configuration owned by the caller, to be freed with
+/// [`tls_config_free`]. `config_out` must not be NULL.
+#[no_mangle]
+pub extern "C" fn tls_config_new(role: u32, config_out: *mut *mut tls_config) -> tls_result {
+    boundary(|| {
+        let config = match role {
+            r if r == tls_role::Server as u32 => TlsConfig::server(),
+            r if r == tls_role::Client as u32 => TlsConfig::client(),
+            other => return Err(Failure::new(
+                tls_result::InvalidArgument,
+                format!("role {other} is neither TLS_ROLE_SERVER nor TLS_ROLE_CLIENT"),
+            )),
+        };
+        if config_out.is_null() {
+            return Err(Failure::null("config_out"));
+        }
+        let config = Box::into_raw(Box::new(tls_config(config)));
+        // SAFETY: checked non-NULL; the caller provides a writable pointer slot.
+        unsafe { write_out(config_out, config, "config_out") }
+    })
+}
+
+/// Frees a configuration. NULL is accepted and ignored. Contexts already loaded from it are not
+/// affected.
+///
+/// # Safety
+///
+/// `config` is NULL or a pointer from [`tls_config_new`] not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_free(config: *mut tls_config) {
+    boundary(|| {
+        if !config.is_null() {
+            // SAFETY: the caller passes a pointer from tls_config_new, freed only here, once.
+            drop(unsafe { Box::from_raw(config) });
+        }
+        Ok(())
+    });
+}
+
+/// Borrows the configuration behind a non-NULL pointer.
+///
+/// # Safety
+///
+/// `config` is NULL or a live pointer from [`tls_config_new`], not used by another thread.
+unsafe fn config_mut<'a>(config: *mut tls_config) -> Result<&'a mut TlsConfig, Failure> {
+    // SAFETY: the caller's promise; as_mut turns NULL into None.
+    unsafe { config.as_mut() }.map(|config| &mut config.0).ok_or_else(|| Failure::null("config"))
+}
+
+/// Sets the PEM file with the certificate chain, leaf first. The path is copied; the file is read
+/// when a context is loaded.
+///
+/// # Safety
+///
+/// `config` is a live configuration; `path` a NUL-terminated UTF-8 string.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_cert_chain(
+    config: *mut tls_config,
+    path: *const c_char,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promises.
+        let (config, path) = unsafe { (config_mut(config)?, str_arg(path, "path")?) };
+        config.cert_chain = Some(path.into());
+        Ok(())
+    })
+}
+
+/// Sets the PEM file with the private key (PKCS#8, PKCS#1 RSA or SEC1 EC). The path is copied.
+///
+/// # Safety
+///
+/// `config` is a live configuration; `path` a NUL-terminated UTF-8 string.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_private_key(
+    config: *mut tls_config,
+    path: *const c_char,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promises.
+        let (config, path) = unsafe { (config_mut(config)?, str_arg(path, "path")?) };
+        config.private_key = Some(path.into());
+        Ok(())
+    })
+}
+
+/// Sets the password of an encrypted private key. The password is copied and wiped from memory
+/// when the configuration is freed.
+///
+/// # Safety
+///
+/// `config` is a live configuration; `password` a NUL-terminated UTF-8 string.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_key_password(
+    config: *mut tls_config,
+    password: *const c_char,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promises.
+        let (config, password) = unsafe { (config_mut(config)?, str_arg(password, "password")?) };
+        config.key_password = Some(Zeroizing::new(password.to_string()));
+        Ok(())
+    })
+}
+
+/// Sets the PEM bundle of trusted CAs: a server verifies client certificates with it, a client
+/// verifies the server. The path is copied.
+///
+/// # Safety
+///
+/// `config` is a live configuration; `path` a NUL-terminated UTF-8 string.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_trust_bundle(
+    config: *mut tls_config,
+    path: *const c_char,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promises.
+        let (config, path) = unsafe { (config_mut(config)?, str_arg(path, "path")?) };
+        config.trust_bundle = Some(path.into());
+        Ok(())
+    })
+}
+
+/// Sets how a server treats client certificates, a [`tls_client_auth`] value (default
+/// [`tls_client_auth::None`]). Optional
+/// and Require need a trust bundle.
+///
+/// # Safety
+///
+/// `config` is a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_client_auth(
+    config: *mut tls_config,
+    mode: u32,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promise.
+        let config = unsafe { config_mut(config)? };
+        config.client_auth = client_auth_from(mode)?;
+        Ok(())
+    })
+}
+
+/// Sets the ALPN protocols, most preferred first, replacing any earlier list. `protocols` points
+/// to `count` NUL-terminated strings (copied); NULL is accepted when `count` is 0 and clears the
+/// list.
+///
+/// # Safety
+///
+/// `config` is a live configuration; `protocols` holds `count` valid string pointers.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_alpn(
+    config: *mut tls_config,
+    protocols: *const *const c_char,
+    count: usize,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promise.
+        let config = unsafe { config_mut(config)? };
+        let mut list = Vec::with_capacity(count);
+        if count > 0 {
+            if protocols.is_null() {
+                return Err(Failure::null("protocols"));
+            }
+            // SAFETY: non-NULL and holding `count` pointers by the caller's promise.
+            let pointers = unsafe { std::slice::from_raw_parts(protocols, count) };
+            for pointer in pointers {
+                // SAFETY: each entry is a NUL-terminated string by the caller's promise.
+                let protocol = unsafe { str_arg(*pointer, "protocols[i]")? };
+                if protocol.is_empty() || protocol.len() > 255 {
+                    return Err(Failure::new(
+                        tls_result::InvalidArgument,
+                        format!("ALPN protocol \"{protocol}\" must be 1 to 255 bytes"),
+                    ));
+                }
+                list.push(protocol.as_bytes().to_vec());
+            }
+        }
+        config.alpn = list;
+        Ok(())
+    })
+}
+
+/// Sets the allowed TLS versions as a mask of [`TLS_VERSION_TLS12`] and [`TLS_VERSION_TLS13`]
+/// (default both). A mask without either bit is [`tls_result::InvalidArgument`].
+///
+/// # Safety
+///
+/// `config` is a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_versions(config: *mut tls_config, mask: u32) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promise.
+        let config = unsafe { config_mut(config)? };
+        let versions = versions_from_mask(mask)?;
+        config.versions = versions;
+        Ok(())
+    })
+}
+
+pub(crate) fn versions_from_mask(mask: u32) -> Result<Versions, Failure> {
+    let versions = Versions {
+        tls12: mask & TLS_VERSION_TLS12 != 0,
+        tls13: mask & TLS_VERSION_TLS13 != 0,
+    };
+    if !versions.tls12 && !versions.tls13 || mask & !(TLS_VERSION_TLS12 | TLS_VERSION_TLS13) != 0 {
+        return Err(Failure::new(
+            tls_result::InvalidArgument,
+            format!("TLS version mask {mask:#x} must combine TLS_VERSION_TLS12 and TLS_VERSION_TLS13"),
+        ));
+    }
+    Ok(versions)
+}
+
+/// Client only: whether the server's certificate is verified (default true). Turning it off
+/// accepts any server and is meant for tests only.
+///
+/// # Safety
+///
+/// `config` is a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_verify_server(
+    config: *mut tls_config,
+    verify: bool,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promise.
+        let config = unsafe { config_mut(config)? };
+        if config.role != Role::Client {
+            return Err(Failure::new(
+                tls_result::WrongRole,
+                "verify_server applies to client configurations only",
+            ));
+        }
+        config.verify_server = verify;
+        Ok(())
+    })
+}
+
+pub(crate) fn client_auth_from(mode: u32) -> Result<ClientAuth, Failure> {
+    match mode {
+        m if m == tls_client_auth::None as u32 => Ok(ClientAuth::None),
+        m if m == tls_client_auth::Optional as u32 => Ok(ClientAuth::Optional),
+        m if m == tls_client_auth::Require as u32 => Ok(ClientAuth::Require),
+        other => Err(Failure::new(
+            tls_result::InvalidArgument,
+            format!("client auth mode {other} is not a tls_client_auth value"),
+        )),
+    }
+}
