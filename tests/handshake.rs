@@ -1,0 +1,292 @@
+//! In-memory handshakes through the Rust API: TLS 1.2 and 1.3, RSA and ECDSA, ALPN, client
+//! authentication, and the engine-style record steps the Java engine relies on.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{case, generate, pump, send};
+use tlsctx::{flags, ClientAuth, Connection, Context, Error, TlsConfig, Versions};
+
+const TLS12: Versions = Versions { tls12: true, tls13: false };
+const TLS13: Versions = Versions { tls12: false, tls13: true };
+
+fn pair(server: &Arc<Context>, client: &Arc<Context>) -> (Connection, Connection) {
+    let server = Connection::server(server.clone()).unwrap();
+    let client = Connection::client(client.clone(), "localhost", None).unwrap();
+    (client, server)
+}
+
+fn handshake_and_talk(server_config: TlsConfig, client_config: TlsConfig, leaf_der: &[u8]) -> u16 {
+    let server_context = Context::load(&server_config.alpn(["h2", "http/1.1"])).unwrap();
+    let client_context = Context::load(&client_config.alpn(["h2"])).unwrap();
+    let (mut client, mut server) = pair(&server_context, &client_context);
+
+    pump(&mut client, &mut server).unwrap();
+    assert!(!client.is_handshaking());
+    assert!(!server.is_handshaking());
+    assert_eq!(client.alpn_protocol(), Some(&b"h2"[..]));
+    assert_eq!(server.alpn_protocol(), Some(&b"h2"[..]));
+    assert_eq!(server.server_name(), Some("localhost"));
+    assert_eq!(client.peer_certificates().unwrap()[0].as_ref(), leaf_der);
+
+    assert_eq!(send(&mut client, &mut server, b"ping from the client"), b"ping from the client");
+    assert_eq!(send(&mut server, &mut client, b"pong from the server"), b"pong from the server");
+
+    client.send_close_notify();
+    pump(&mut client, &mut server).unwrap();
+    assert!(server.peer_closed());
+    assert!(!client.peer_closed());
+
+    let version = client.protocol_version().unwrap();
+    assert_eq!(server.protocol_version(), Some(version));
+    u16::from(version)
+}
+
+fn rsa_server() -> TlsConfig {
+    TlsConfig::server().cert_chain(case("B05", "server.crt")).private_key(case("B05", "server-pkcs1.key"))
+}
+
+fn rsa_client() -> TlsConfig {
+    TlsConfig::client().trust_bundle(case("B05", "ca.crt"))
+}
+
+fn der_of(pem_path: &std::path::Path) -> Vec<u8> {
+    let pem = pem::parse(std::fs::read(pem_path).unwrap()).unwrap();
+    pem.contents().to_vec()
+}
+
+#[test]
+fn tls13_with_rsa_pkcs1_key() {
+    let leaf = der_of(&case("B05", "server.crt"));
+    let version = handshake_and_talk(rsa_server().versions(TLS13), rsa_client(), &leaf);
+    assert_eq!(version, 0x0304);
+}
+
+#[test]
+fn tls12_with_rsa_pkcs1_key() {
+    let leaf = der_of(&case("B05", "server.crt"));
+    let version = handshake_and_talk(rsa_server(), rsa_client().versions(TLS12), &leaf);
+    assert_eq!(version, 0x0303);
+}
+
+#[test]
+fn pkcs8_key_behaves_like_pkcs1_key() {
+    let leaf = der_of(&case("B05", "server.crt"));
+    let server = TlsConfig::server()
+        .cert_chain(case("B05", "server.crt"))
+        .private_key(case("B05", "server-pkcs8.key"));
+    assert_eq!(handshake_and_talk(server, rsa_client(), &leaf), 0x0304);
+}
+
+#[test]
+fn tls13_and_tls12_with_ecdsa_p256() {
+    let dir = tempfile::tempdir().unwrap();
+    let identity = generate(dir.path(), "ecdsa", &rcgen::PKCS_ECDSA_P256_SHA256);
+    for (versions, expected) in [(TLS13, 0x0304), (TLS12, 0x0303)] {
+        let server = TlsConfig::server().cert_chain(&identity.cert).private_key(&identity.key);
+        let client = TlsConfig::client().trust_bundle(&identity.ca).versions(versions);
+        assert_eq!(handshake_and_talk(server, client, &identity.leaf_der), expected);
+    }
+}
+
+#[test]
+fn context_metadata_describes_the_leaf() {
+    let context = Context::load(&rsa_server()).unwrap();
+    let leaf = context.leaf().unwrap();
+    assert_eq!(context.generation(), 1);
+    assert_eq!(leaf.serial, "d4ea23449b23fea2");
+    assert_eq!(leaf.subject, "O=Acceptance Test, CN=b05-server");
+    assert_eq!(leaf.not_before, 1704067200, "2024-01-01T00:00:00Z");
+    assert_eq!(leaf.not_after, 2493071999, "2048-12-31T23:59:59Z");
+    assert_eq!(leaf.fingerprint.len(), 64);
+}
+
+#[test]
+fn client_certificate_required_and_presented() {
+    let server = Context::load(
+        &rsa_server().trust_bundle(case("B05", "ca.crt")).client_auth(ClientAuth::Require),
+    )
+    .unwrap();
+    let client = Context::load(
+        &rsa_client().cert_chain(case("B05", "client.crt")).private_key(case("B05", "client-pkcs1.key")),
+    )
+    .unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    pump(&mut client, &mut server).unwrap();
+    assert!(!server.is_handshaking());
+    let presented = server.peer_certificates().unwrap();
+    assert_eq!(presented[0].as_ref(), der_of(&case("B05", "client.crt")));
+}
+
+#[test]
+fn client_certificate_required_and_missing_fails_the_handshake() {
+    let server = Context::load(
+        &rsa_server().trust_bundle(case("B05", "ca.crt")).client_auth(ClientAuth::Require),
+    )
+    .unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    let failure = pump(&mut client, &mut server).unwrap_err();
+    assert!(matches!(failure, Error::Tls(rustls::Error::NoCertificatesPresented)), "{failure:?}");
+}
+
+#[test]
+fn client_certificate_optional_accepts_a_client_without_one() {
+    let server = Context::load(
+        &rsa_server().trust_bundle(case("B05", "ca.crt")).client_auth(ClientAuth::Optional),
+    )
+    .unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    pump(&mut client, &mut server).unwrap();
+    assert!(!server.is_handshaking());
+    assert!(server.peer_certificates().is_none());
+}
+
+#[test]
+fn client_rejects_a_server_outside_its_trust_bundle() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let client = Context::load(&TlsConfig::client().trust_bundle(case("B01", "ca.crt"))).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    let failure = pump(&mut client, &mut server).unwrap_err();
+    assert!(
+        matches!(failure, Error::Tls(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))),
+        "{failure:?}"
+    );
+}
+
+/// Runs engine-style steps (one record per unwrap) between a client and a server until both are
+/// done, returning every step's flags in order.
+fn engine_handshake(client: &mut Connection, server: &mut Connection) -> Vec<(char, u32)> {
+    let mut to_server = Vec::new();
+    let mut to_client = Vec::new();
+    let mut seen = Vec::new();
+    for _ in 0..64 {
+        let idle = |conn: &Connection| !conn.is_handshaking() && !conn.wants_write();
+        if idle(client) && idle(server) && to_server.is_empty() && to_client.is_empty() {
+            return seen;
+        }
+        engine_turn('c', client, &mut to_server, &mut to_client, &mut seen);
+        engine_turn('s', server, &mut to_client, &mut to_server, &mut seen);
+    }
+    panic!("engine handshake did not finish");
+}
+
+/// One side's turn: wrap what it has to send, then unwrap every whole record waiting for it.
+fn engine_turn(
+    side: char,
+    conn: &mut Connection,
+    outbox: &mut Vec<u8>,
+    inbox: &mut Vec<u8>,
+    seen: &mut Vec<(char, u32)>,
+) {
+    let mut scratch = vec![0u8; 32 * 1024];
+    let step = conn.wrap_record(&[], &mut scratch).unwrap();
+    outbox.extend_from_slice(&scratch[..step.produced]);
+    if step.produced > 0 {
+        seen.push((side, step.flags));
+    }
+    loop {
+        let step = conn.unwrap_record(inbox, &mut scratch).unwrap();
+        inbox.drain(..step.consumed);
+        if step.consumed > 0 {
+            seen.push((side, step.flags));
+        }
+        if step.consumed == 0 {
+            break;
+        }
+    }
+}
+
+#[test]
+fn engine_steps_report_finished_once_per_side() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    let steps = engine_handshake(&mut client, &mut server);
+    let finished: Vec<char> = steps
+        .iter()
+        .filter(|(_, bits)| bits & flags::HANDSHAKE_FINISHED != 0)
+        .map(|(side, _)| *side)
+        .collect();
+    assert_eq!(finished.len(), 2, "{steps:?}");
+    assert!(finished.contains(&'c') && finished.contains(&'s'), "{steps:?}");
+}
+
+#[test]
+fn engine_unwrap_needs_a_whole_record_and_room_for_it() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    engine_handshake(&mut client, &mut server);
+
+    let message = vec![0x5a; 1000];
+    let mut record = vec![0u8; 2048];
+    let step = client.wrap_record(&message, &mut record).unwrap();
+    assert_eq!(step.consumed, 1000);
+    assert_eq!(step.produced, 1000 + 22, "TLS 1.3 adds header, content type and tag");
+    let record = &record[..step.produced];
+
+    let mut plaintext = vec![0u8; 4096];
+    let short = server.unwrap_record(&record[..4], &mut plaintext).unwrap();
+    assert_eq!((short.consumed, short.produced), (0, 0));
+    assert_ne!(short.flags & flags::UNDERFLOW, 0);
+    let partial = server.unwrap_record(&record[..record.len() - 1], &mut plaintext).unwrap();
+    assert_eq!((partial.consumed, partial.produced), (0, 0));
+    assert_ne!(partial.flags & flags::UNDERFLOW, 0);
+    let cramped = server.unwrap_record(record, &mut plaintext[..500]).unwrap();
+    assert_eq!((cramped.consumed, cramped.produced), (0, 0));
+    assert_ne!(cramped.flags & flags::OVERFLOW, 0);
+
+    let whole = server.unwrap_record(record, &mut plaintext).unwrap();
+    assert_eq!((whole.consumed, whole.produced), (record.len(), 1000));
+    assert_eq!(&plaintext[..1000], &message[..]);
+    assert_eq!(whole.flags & (flags::UNDERFLOW | flags::OVERFLOW | flags::HANDSHAKING), 0);
+}
+
+#[test]
+fn engine_wrap_takes_one_record_and_needs_room_for_it() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    engine_handshake(&mut client, &mut server);
+
+    let message = vec![7u8; 40_000];
+    let mut out = vec![0u8; 20_000];
+    let cramped = client.wrap_record(&message, &mut out[..16_000]).unwrap();
+    assert_eq!((cramped.consumed, cramped.produced), (0, 0));
+    assert_ne!(cramped.flags & flags::OVERFLOW, 0);
+    let step = client.wrap_record(&message, &mut out).unwrap();
+    assert_eq!(step.consumed, 16_384);
+    assert_eq!(step.produced, 16_384 + 22);
+}
+
+#[test]
+fn server_selecting_alpn_pauses_after_the_client_hello() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let client = Context::load(&rsa_client().alpn(["spdy/3", "h2"])).unwrap();
+    let mut server = Connection::server_selecting_alpn(server).unwrap();
+    let mut client = Connection::client(client, "localhost", None).unwrap();
+
+    let mut hello = vec![0u8; 16 * 1024];
+    let n = client.write_tls(&mut hello);
+    let mut plaintext = vec![0u8; 16 * 1024];
+    let step = server.unwrap_record(&hello[..n], &mut plaintext).unwrap();
+    assert_eq!(step.consumed, n);
+    assert_ne!(step.flags & flags::CLIENT_HELLO, 0);
+    assert_eq!(server.offered_alpn().unwrap(), vec![b"spdy/3".to_vec(), b"h2".to_vec()]);
+
+    server.accept(Some(b"h2")).unwrap();
+    assert_eq!(server.flags() & flags::CLIENT_HELLO, 0);
+    pump(&mut client, &mut server).unwrap();
+    assert_eq!(server.alpn_protocol(), Some(&b"h2"[..]));
+    assert_eq!(client.alpn_protocol(), Some(&b"h2"[..]));
+}
+
+#[test]
+fn a_client_connection_needs_a_client_context() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let failure = Connection::client(server, "localhost", None).err().unwrap();
+    assert!(matches!(failure, Error::InvalidState(_)), "{failure:?}");
+}
