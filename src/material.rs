@@ -200,9 +200,11 @@ fn decrypt_pkcs8(
     let encrypted = pkcs8::EncryptedPrivateKeyInfo::from_der(der)
         .map_err(|err| Error::MalformedPem { path: path.to_path_buf(), detail: err.to_string() })?;
     let decrypted = encrypted.decrypt(password).map_err(|err| match err {
-        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
-            Error::WrongPassword { path: path.to_path_buf() }
-        }
+        // pkcs5 0.7 reports a bad padding after decryption, the sign of a wrong password, as
+        // EncryptFailed.
+        pkcs8::Error::EncryptedPrivateKey(
+            pkcs8::pkcs5::Error::DecryptFailed | pkcs8::pkcs5::Error::EncryptFailed,
+        ) => Error::WrongPassword { path: path.to_path_buf() },
         pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm { oid }) => {
             Error::UnsupportedEncryption { path: path.to_path_buf(), scheme: format!("OID {oid}") }
         }
