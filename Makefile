@@ -1,0 +1,49 @@
+# Commands that span the languages of tlsctx. `make test` runs every test; `make demo` runs the
+# Gradle demo. Both install what they need first (scripts/setup.sh) and work on a fresh machine.
+
+CARGO ?= cargo
+MVN ?= mvn -B -q
+GRADLE ?= gradle --no-daemon -q
+
+.PHONY: all setup build check-header test test-rust test-c test-java demo java-install lint clean
+
+all: build
+
+setup:
+	sh scripts/setup.sh
+
+# The release build is what the C tests, the jar and the demo load; it also regenerates the
+# header, which must then match the committed one.
+build:
+	$(CARGO) build --release
+
+check-header: build
+	@git diff --exit-code -- include/tlsctx.h >/dev/null || { \
+		echo "include/tlsctx.h is stale: commit the header the build regenerated" >&2; \
+		git --no-pager diff --stat -- include/tlsctx.h >&2; exit 1; }
+
+test: setup check-header test-rust test-c test-java demo
+
+test-rust:
+	$(CARGO) test --release
+
+test-c: build
+	bash tests/c/run.sh
+
+test-java: build
+	$(MVN) -f java/pom.xml install
+
+java-install: build
+	$(MVN) -f java/pom.xml install -DskipTests
+
+demo: setup java-install
+	cd java/demo && $(GRADLE) run
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	$(MVN) -f java/pom.xml clean
+	rm -rf java/demo/build java/demo/.gradle
