@@ -339,23 +339,32 @@ public final class RotationDemo {
     }
 
     /**
-     * Waits, up to {@link #RELEASE_WAIT}, for the reloader to hold only its current generation
-     * once every client has closed, and prints how long that took.
+     * Waits, up to {@link #RELEASE_WAIT}, for the broker to close its side of every connection and
+     * then for the reloader to hold only its current generation, and prints how long that took.
      */
     private void awaitRetiredGenerationsFreed(ReloadingTlsContext reloading, EchoBroker broker)
             throws InterruptedException {
         long started = System.nanoTime();
         long deadline = started + RELEASE_WAIT.toNanos();
+        while (broker.openConnections() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         long live = reloading.liveGenerations();
         while (live != 1 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
+            Thread.sleep(10);
             live = reloading.liveGenerations();
         }
+
         long waitedMillis = (System.nanoTime() - started) / 1_000_000;
         System.out.printf(
                 "after clients closed: live generations %d after %d ms, broker connections open"
                         + " %d, VmRSS %s%n",
                 live, waitedMillis, broker.openConnections(), residentMemory());
+        if (broker.openConnections() > 0) {
+            failures.add(
+                    "the broker still held " + broker.openConnections() + " connections "
+                            + RELEASE_WAIT.toSeconds() + " s after every client closed");
+        }
         if (live != 1) {
             failures.add(
                     "live generations stayed at " + live + " for "

@@ -1,0 +1,247 @@
+package org.tlsctx;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The JNI surface of the native library: every call into Rust goes through this class.
+ *
+ * <p>Nothing outside this package sees it. Pointers and handles cross as {@code long}; 0 is never
+ * valid. A failure is thrown as {@link TlsException} carrying the native result code and a message
+ * that names the file and the problem; no native method returns an error value.
+ *
+ * <p>Connection methods take the Java object that owns the pointer as {@code owner}, so that
+ * object (and its cleaner) stays reachable for the whole native call.
+ */
+final class Native {
+    private Native() {}
+
+    // ---- configuration -------------------------------------------------------------------------
+
+    /** TLS 1.2 bit of a protocol-version mask. */
+    static final int VERSION_TLS12 = 1;
+    /** TLS 1.3 bit of a protocol-version mask. */
+    static final int VERSION_TLS13 = 2;
+
+    /** Client authentication: no client certificate requested. */
+    static final int CLIENT_AUTH_NONE = 0;
+    /** Client authentication: a certificate is requested and verified when presented. */
+    static final int CLIENT_AUTH_OPTIONAL = 1;
+    /** Client authentication: a verified client certificate is required. */
+    static final int CLIENT_AUTH_REQUIRE = 2;
+
+    // ---- contexts (reference-counted handles) --------------------------------------------------
+
+    /**
+     * Loads one immutable context generation from files.
+     *
+     * @param server true for a server context, false for a client context
+     * @param certChain PEM certificate chain, leaf first; may be null for a client without a
+     *     client certificate
+     * @param privateKey PEM private key matching the leaf; null exactly when certChain is null
+     * @param keyPassword password of an encrypted key, or null
+     * @param trustBundle PEM CA bundle: server = verifies client certificates, client = verifies
+     *     the server; may be null
+     * @param clientAuth one of the CLIENT_AUTH constants (server only)
+     * @param alpn ALPN protocols in preference order, or null for none
+     * @param versions mask of VERSION_ bits; 0 means both
+     * @param verifyServer client only: false accepts any server certificate (test mode)
+     * @return a new handle with reference count 1
+     */
+    static native long contextLoad(
+            boolean server,
+            String certChain,
+            String privateKey,
+            String keyPassword,
+            String trustBundle,
+            int clientAuth,
+            String[] alpn,
+            int versions,
+            boolean verifyServer);
+
+    /** Adds one reference to a handle. Throws for a released or unknown handle. */
+    static native void contextAcquire(long handle);
+
+    /** Drops one reference; at zero the handle is retired. Throws for a stale handle. */
+    static native void contextRelease(long handle);
+
+    /** The generation number of the context (1 for the first load of a reloader). */
+    static native long contextGeneration(long handle);
+
+    /** Lowercase hex SHA-256 of the leaf certificate's DER, or null without a certificate. */
+    static native String contextFingerprint(long handle);
+
+    /** The leaf's subject in RFC 4514 form, or null without a certificate. */
+    static native String contextSubject(long handle);
+
+    /** The leaf's notBefore, seconds since the epoch, or Long.MIN_VALUE without a certificate. */
+    static native long contextNotBefore(long handle);
+
+    /** The leaf's notAfter, seconds since the epoch, or Long.MIN_VALUE without a certificate. */
+    static native long contextNotAfter(long handle);
+
+    /** The leaf's serial number as lowercase hex without leading zeros, or null. */
+    static native String contextSerial(long handle);
+
+    /** Context generations alive in the whole process. */
+    static native long liveGenerations();
+
+    // ---- reloading contexts --------------------------------------------------------------------
+
+    /** Reload outcome: the new generation was built and swapped in. */
+    static final int RELOAD_SWAPPED = 0;
+    /** Reload outcome: the files have the same content; no new generation. */
+    static final int RELOAD_UNCHANGED = 1;
+
+    /**
+     * Creates a reloading context from the same arguments as {@link #contextLoad}, loading its
+     * first generation now (a failure throws).
+     *
+     * @param pollMillis interval of the content-polling watcher; 0 disables the watcher
+     * @return a reloader pointer, freed with {@link #reloaderFree}
+     */
+    static native long reloaderNew(
+            boolean server,
+            String certChain,
+            String privateKey,
+            String keyPassword,
+            String trustBundle,
+            int clientAuth,
+            String[] alpn,
+            int versions,
+            boolean verifyServer,
+            long pollMillis);
+
+    /** Acquires the current generation as a new context handle with reference count 1. */
+    static native long reloaderCurrent(long reloader);
+
+    /**
+     * Reloads from the same paths now.
+     *
+     * @return RELOAD_SWAPPED or RELOAD_UNCHANGED; a failure throws and the current generation
+     *     stays
+     */
+    static native int reloaderReload(long reloader);
+
+    /** The message of the last failed reload attempt (manual or by the watcher), or null. */
+    static native String reloaderLastError(long reloader);
+
+    /** Generations of this reloader still alive (current plus those held by users). */
+    static native long reloaderLiveGenerations(long reloader);
+
+    /** Stops the watcher and frees the reloader; generations live on while users hold them. */
+    static native void reloaderFree(long reloader);
+
+    // ---- connections ---------------------------------------------------------------------------
+
+    /** Flag: the handshake is still in progress. */
+    static final int FLAG_HANDSHAKING = 1;
+    /** Flag: TLS bytes are waiting to be written (call wrap). */
+    static final int FLAG_WANTS_WRITE = 1 << 1;
+    /** Flag (unwrap): the source does not hold a whole TLS record; nothing was consumed. */
+    static final int FLAG_UNDERFLOW = 1 << 2;
+    /** Flag: the destination is too small; nothing was consumed or produced. */
+    static final int FLAG_OVERFLOW = 1 << 3;
+    /** Flag: the peer's close_notify has been received. */
+    static final int FLAG_PEER_CLOSED = 1 << 4;
+    /** Flag: our close_notify has been queued (closeOutbound). */
+    static final int FLAG_OUTBOUND_CLOSED = 1 << 5;
+    /** Flag: this very call completed the handshake. */
+    static final int FLAG_HANDSHAKE_FINISHED = 1 << 6;
+    /**
+     * Flag (server in select mode): the ClientHello has arrived; call {@link #connOfferedAlpn}
+     * and {@link #connAccept} before the next unwrap or wrap.
+     */
+    static final int FLAG_CLIENT_HELLO = 1 << 7;
+
+    /**
+     * Creates a connection bound to one generation for its whole life.
+     *
+     * @param source a context handle (sourceIsReloader false) or a reloader pointer (true: the
+     *     current generation is taken atomically)
+     * @param client true for a client connection (the context must be a client context)
+     * @param serverName client: the name to send as SNI and verify; may be an IP literal
+     * @param alpn ALPN protocols for this connection only, or null for the context's list
+     * @param selectAlpn server: pause after the ClientHello (FLAG_CLIENT_HELLO) so the caller
+     *     picks the protocol
+     * @return a connection pointer, freed with {@link #connFree}
+     */
+    static native long connNew(
+            long source,
+            boolean sourceIsReloader,
+            boolean client,
+            String serverName,
+            String[] alpn,
+            boolean selectAlpn);
+
+    /** Frees the connection and its reference to its generation. Idempotence is the caller's. */
+    static native void connFree(long conn);
+
+    /**
+     * Reads at most one TLS record from {@code src} and writes its plaintext to {@code dst}.
+     *
+     * <p>Both buffers must be direct; positions and limits are not touched. Returns
+     * {@code consumed | produced << 24 | flags << 48}: consumed and produced fit in 24 bits.
+     * A TLS alert or protocol error throws.
+     */
+    static native long connUnwrap(
+            long conn,
+            Object owner,
+            ByteBuffer src,
+            int srcOffset,
+            int srcLength,
+            ByteBuffer dst,
+            int dstOffset,
+            int dstLength);
+
+    /**
+     * Writes pending TLS bytes (handshake, alerts, close_notify) to {@code dst}; when none are
+     * pending and the handshake is done, encrypts at most one record of plaintext from
+     * {@code src}. Both buffers must be direct; src may be null when srcLength is 0. Returns the
+     * same packing as {@link #connUnwrap}.
+     */
+    static native long connWrap(
+            long conn,
+            Object owner,
+            ByteBuffer src,
+            int srcOffset,
+            int srcLength,
+            ByteBuffer dst,
+            int dstOffset,
+            int dstLength);
+
+    /** The connection's current flags (FLAG_ bits) without moving any bytes. */
+    static native int connFlags(long conn, Object owner);
+
+    /** Queues close_notify; the next wraps write it. */
+    static native void connCloseOutbound(long conn, Object owner);
+
+    /** Server in select mode: the ALPN protocols the client offered, in its order (maybe empty). */
+    static native String[] connOfferedAlpn(long conn, Object owner);
+
+    /**
+     * Server in select mode: continues the handshake with {@code protocol} as the only ALPN
+     * protocol, or with none when null.
+     */
+    static native void connAccept(long conn, Object owner, String protocol);
+
+    /** The negotiated ALPN protocol, or null. */
+    static native String connAlpn(long conn, Object owner);
+
+    /** "TLSv1.2" or "TLSv1.3", or null before it is known. */
+    static native String connProtocol(long conn, Object owner);
+
+    /** The IANA name of the negotiated cipher suite, or null before it is known. */
+    static native String connCipherSuite(long conn, Object owner);
+
+    /** The peer's certificate chain as DER, leaf first; empty when none was presented. */
+    static native byte[][] connPeerCertificates(long conn, Object owner);
+
+    /** The certificate chain this side presents as DER, leaf first; may be empty. */
+    static native byte[][] connLocalCertificates(long conn, Object owner);
+
+    /** Server: the SNI name the client sent, or null. */
+    static native String connServerName(long conn, Object owner);
+
+    /** The generation number the connection is bound to. */
+    static native long connGeneration(long conn, Object owner);
+}

@@ -1,0 +1,165 @@
+package org.tlsctx;
+
+import java.lang.System.Logger.Level;
+
+/**
+ * A TLS context that reloads its files without a restart: each successful reload swaps in a new
+ * {@linkplain TlsContext generation} for new connections, while open connections keep the
+ * generation they started with until they close.
+ *
+ * <p>A reload happens when {@link #reload()} is called, and also automatically when the file
+ * watcher (see {@link TlsConfig#pollInterval(java.time.Duration)}) sees changed content. A reload
+ * that fails (a missing file, a key that does not match the certificate, a half-written file)
+ * changes nothing: the current generation keeps serving, and {@link #lastError()} says why.
+ *
+ * <p>Serve connections through {@link TlsSslContext} (a {@code javax.net.ssl.SSLContext}) or
+ * {@code org.tlsctx.netty.TlsNettyContext}; each new connection takes the generation current at
+ * its first handshake step.
+ *
+ * <p>Instances are thread-safe. {@link #close()} stops the watcher and frees the reloader;
+ * generations still held by open connections or {@link TlsContext} references live on until
+ * those are released.
+ */
+public final class ReloadingTlsContext implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("org.tlsctx.reload");
+
+    private final ReloaderHandle reloader;
+    private final TlsConfig config;
+
+    ReloadingTlsContext(long reloaderPointer, TlsConfig config) {
+        this.reloader = new ReloaderHandle(reloaderPointer);
+        this.config = config;
+    }
+
+    /**
+     * Reloads from the same paths now.
+     *
+     * @return {@link ReloadResult#SWAPPED} if a new generation now serves new connections,
+     *     {@link ReloadResult#UNCHANGED} if the files have the same content as before
+     * @throws TlsException if the new files cannot be loaded; the current generation stays and
+     *     {@link #lastError()} holds the same message
+     * @throws IllegalStateException if this context was closed
+     */
+    public ReloadResult reload() {
+        int outcome;
+        try {
+            outcome = (int) reloader.callLong(Native::reloaderReload);
+        } catch (TlsException e) {
+            LOG.log(Level.WARNING, "tlsctx reload failed, keeping the current generation: {0}",
+                    e.getMessage());
+            throw e;
+        }
+        if (outcome == Native.RELOAD_SWAPPED) {
+            if (LOG.isLoggable(Level.INFO)) {
+                try (TlsContext current = current()) {
+                    LOG.log(Level.INFO, "tlsctx reload swapped: generation={0} subject={1} "
+                            + "fingerprint={2} not_after={3}", current.generation(),
+                            current.subject(), current.fingerprint(), current.notAfter());
+                }
+            }
+            return ReloadResult.SWAPPED;
+        }
+        LOG.log(Level.DEBUG, "tlsctx reload found unchanged files");
+        return ReloadResult.UNCHANGED;
+    }
+
+    /**
+     * Acquires the current generation.
+     *
+     * @return the generation with reference count 1; the caller closes it
+     * @throws IllegalStateException if this context was closed
+     */
+    public TlsContext current() {
+        return new TlsContext(reloader.callLong(Native::reloaderCurrent));
+    }
+
+    /**
+     * The number of the current generation: 1 after the first load, one more per swap.
+     *
+     * @return the generation number
+     * @throws IllegalStateException if this context was closed
+     */
+    public long generation() {
+        try (TlsContext current = current()) {
+            return current.generation();
+        }
+    }
+
+    /**
+     * The message of the last failed reload, manual or by the watcher. It names the file and the
+     * problem.
+     *
+     * @return the message, or null if no reload has failed
+     * @throws IllegalStateException if this context was closed
+     */
+    public String lastError() {
+        return reloader.call(Native::reloaderLastError);
+    }
+
+    /**
+     * The number of this context's generations still alive: the current one plus older ones
+     * held by open connections or {@link TlsContext} references. It returns to 1 once every
+     * connection of an older generation has closed.
+     *
+     * @return the count
+     * @throws IllegalStateException if this context was closed
+     */
+    public long liveGenerations() {
+        return reloader.callLong(Native::reloaderLiveGenerations);
+    }
+
+    /**
+     * The configuration this context reloads from.
+     *
+     * @return a copy of the configuration; changing it has no effect on this context
+     */
+    public TlsConfig config() {
+        return config.copy();
+    }
+
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return true once closed
+     */
+    public boolean isClosed() {
+        return reloader.isClosed();
+    }
+
+    /**
+     * Stops the watcher and frees the reloader. Calling it again does nothing. Connections that
+     * are open keep their generation; new connections fail.
+     */
+    @Override
+    public void close() {
+        reloader.close();
+    }
+
+    /**
+     * Creates a native connection bound to the current generation, taken atomically with
+     * respect to a concurrent swap.
+     */
+    NativeConnection newConnection(boolean client, String serverName, String[] alpn,
+            boolean selectAlpn) {
+        return reloader.call(pointer -> NativeConnection.open(pointer, client, serverName, alpn,
+                selectAlpn));
+    }
+
+    boolean isServer() {
+        return config.isServer();
+    }
+
+    TlsConfig configView() {
+        return config;
+    }
+
+    /**
+     * Describes the configuration.
+     *
+     * @return a one-line description
+     */
+    @Override
+    public String toString() {
+        return "ReloadingTlsContext{" + config + (isClosed() ? ", closed" : "") + "}";
+    }
+}

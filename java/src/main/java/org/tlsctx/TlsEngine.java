@@ -1,0 +1,1088 @@
+package org.tlsctx;
+
+import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
+import java.security.cert.CertificateException;
+import java.util.List;
+import java.util.function.BiFunction;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLEngineResult.Status;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
+
+/**
+ * An {@link SSLEngine} backed by a rustls connection of a {@link ReloadingTlsContext}.
+ *
+ * <p>Engines come from {@link TlsSslContext}. The native connection is created at the first
+ * {@link #beginHandshake()}, {@link #wrap} or {@link #unwrap}, and takes the generation that is
+ * current at that moment; it keeps that generation until the engine is closed in both
+ * directions (or is garbage collected), even when the context reloads meanwhile.
+ * {@link #generation()} tells which one it is.
+ *
+ * <p>It follows the JDK engine's conventions, so Netty's {@code SslHandler} and plain JSSE loops
+ * can drive it: one TLS record per {@code unwrap}, {@code FINISHED} reported once by the call
+ * that ends the handshake (after the last handshake bytes have been wrapped), close_notify
+ * written by the {@code wrap} calls after {@link #closeOutbound()}, and no delegated tasks.
+ * Direct buffers are handed to rustls in place; heap buffers go through two reusable direct
+ * buffers of this engine.
+ *
+ * <p>What the engine settings change, and what comes from the {@link TlsConfig}:
+ * <ul>
+ *   <li>Client or server mode is fixed by the context: {@link #setUseClientMode(boolean)}
+ *       accepts only the mode the context was made for.
+ *   <li>ALPN: {@link SSLParameters#setApplicationProtocols(String[])} replaces the config's list
+ *       for this connection, and a server's
+ *       {@link #setHandshakeApplicationProtocolSelector(BiFunction)} picks the protocol from the
+ *       client's offer, as with the JDK engine.
+ *   <li>Client authentication, protocol versions and cipher suites come from the config. The
+ *       setters validate and record their argument but do not narrow what this connection
+ *       negotiates (rustls cannot yet narrow them per connection), and the getters of enabled
+ *       suites and protocols report what is really in effect.
+ *   <li>A client verifies and sends as SNI the host given to
+ *       {@code SSLContext.createSSLEngine(host, port)}, or the {@link SNIHostName} set through
+ *       {@link SSLParameters#setServerNames(List)}.
+ * </ul>
+ *
+ * <p>All methods are synchronized on the engine.
+ */
+public final class TlsEngine extends SSLEngine {
+    /** IANA names of the cipher suites rustls offers with the aws-lc-rs provider. */
+    static final List<String> CIPHER_SUITES = List.of(
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    /** The native side packs consumed and produced byte counts in 24 bits each. */
+    private static final int MAX_NATIVE_LENGTH = 0xFFFFFF;
+    /** The largest TLS record plus slack: rustls writes at most this much per call. */
+    private static final int SCRATCH_CAPACITY = 18 * 1024 + 512;
+    private static final int RECORD_HEADER_LENGTH = 5;
+
+    private final ReloadingTlsContext source;
+    private final boolean server;
+    private final TlsSession session;
+
+    private List<String> applicationProtocols;
+    private BiFunction<SSLEngine, List<String>, String> applicationProtocolSelector;
+    private List<SNIServerName> serverNames = List.of();
+    private String endpointIdentificationAlgorithm;
+    private boolean needClientAuth;
+    private boolean wantClientAuth;
+    private boolean enableSessionCreation = true;
+    private String[] requestedCipherSuites;
+    private String[] requestedProtocols;
+
+    private NativeConnection connection;
+    private boolean begun;
+    private boolean handshakeDone;
+    private boolean finishedReported;
+    private boolean inboundDone;
+    private boolean peerClosed;
+    private boolean outboundClosed;
+    private boolean outboundDone;
+    private SSLException failure;
+    private long generation;
+    private String handshakeApplicationProtocol;
+    private String applicationProtocol;
+    private ByteBuffer pendingOutput;
+    private ByteBuffer srcScratch;
+    private ByteBuffer dstScratch;
+
+    TlsEngine(ReloadingTlsContext source, TlsSessionContext sessionContext, String peerHost,
+            int peerPort) {
+        super(peerHost, peerPort);
+        this.source = source;
+        this.server = source.isServer();
+        this.session = new TlsSession(this, sessionContext);
+    }
+
+    /**
+     * The generation number of the context this engine's connection is bound to.
+     *
+     * @return the generation, or 0 before the connection exists
+     */
+    public synchronized long generation() {
+        if (generation == 0 && connection != null) {
+            generation = connection.generation();
+        }
+        return generation;
+    }
+
+    // ---- handshake -----------------------------------------------------------------------------
+
+    /**
+     * Starts the handshake by creating the native connection. Only needed by callers that want
+     * {@link #getHandshakeStatus()} before the first {@code wrap} or {@code unwrap}.
+     *
+     * @throws SSLException if the engine is closed, the handshake is already done (rustls does
+     *     not renegotiate) or the connection cannot be created
+     * @throws IllegalStateException if a client engine has no server name
+     */
+    @Override
+    public synchronized void beginHandshake() throws SSLException {
+        if (handshakeDone) {
+            throw new SSLException("TLS renegotiation is not supported");
+        }
+        if (outboundClosed || inboundDone) {
+            throw new SSLException("the engine is closed");
+        }
+        ensureConnection();
+    }
+
+    @Override
+    public synchronized HandshakeStatus getHandshakeStatus() {
+        if (connection == null) {
+            return hasPendingOutput() ? HandshakeStatus.NEED_WRAP : HandshakeStatus.NOT_HANDSHAKING;
+        }
+        int flags = connection.flags();
+        if ((flags & Native.FLAG_WANTS_WRITE) != 0) {
+            return HandshakeStatus.NEED_WRAP;
+        }
+        if (handshakeDone) {
+            return HandshakeStatus.NOT_HANDSHAKING;
+        }
+        return (flags & Native.FLAG_HANDSHAKING) != 0
+                ? HandshakeStatus.NEED_UNWRAP
+                : HandshakeStatus.NOT_HANDSHAKING;
+    }
+
+    /**
+     * Always null: rustls does its work inside {@code wrap} and {@code unwrap}.
+     *
+     * @return null
+     */
+    @Override
+    public Runnable getDelegatedTask() {
+        return null;
+    }
+
+    // ---- unwrap --------------------------------------------------------------------------------
+
+    @Override
+    public synchronized SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts, int offset,
+            int length) throws SSLException {
+        checkUnwrapArguments(src, dsts, offset, length);
+        if (inboundDone) {
+            return result(Status.CLOSED, statusAfterClose(), 0, 0);
+        }
+        NativeConnection conn = ensureConnection();
+        if (conn == null) {
+            inboundDone = true;
+            return result(Status.CLOSED, statusAfterClose(), 0, 0);
+        }
+        if (!src.hasRemaining()) {
+            return result(Status.BUFFER_UNDERFLOW, handshakeStatus(conn.flags()), 0, 0);
+        }
+
+        ByteBuffer nativeSrc;
+        int srcOffset;
+        int srcLength;
+        if (src.isDirect()) {
+            nativeSrc = src;
+            srcOffset = src.position();
+            srcLength = Math.min(src.remaining(), MAX_NATIVE_LENGTH);
+        } else {
+            srcLength = Math.min(src.remaining(), firstRecordLength(src));
+            nativeSrc = srcScratch(srcLength);
+            nativeSrc.clear();
+            ByteBuffer record = src.duplicate();
+            record.limit(record.position() + srcLength);
+            nativeSrc.put(record);
+            srcOffset = 0;
+        }
+
+        ByteBuffer single = singleWithRoom(dsts, offset, length);
+        ByteBuffer nativeDst;
+        int dstOffset;
+        int dstLength;
+        if (single != null && single.isDirect()) {
+            nativeDst = single;
+            dstOffset = single.position();
+            dstLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
+        } else {
+            nativeDst = dstScratch();
+            dstOffset = 0;
+            dstLength = (int) Math.min(remaining(dsts, offset, length), nativeDst.capacity());
+        }
+
+        long packed;
+        try {
+            packed = conn.unwrap(nativeSrc, srcOffset, srcLength, nativeDst, dstOffset,
+                    dstLength);
+        } catch (TlsException e) {
+            throw fail(e);
+        }
+        int consumed = consumed(packed);
+        int produced = produced(packed);
+        int flags = flags(packed);
+
+        src.position(src.position() + consumed);
+        if (produced > 0) {
+            if (nativeDst == single) {
+                single.position(single.position() + produced);
+            } else {
+                scatter(nativeDst, produced, dsts, offset, length);
+            }
+        }
+        if ((flags & Native.FLAG_CLIENT_HELLO) != 0) {
+            flags = selectApplicationProtocol(conn);
+        }
+
+        HandshakeStatus handshakeStatus = handshakeStatus(flags);
+        Status status;
+        if ((flags & Native.FLAG_UNDERFLOW) != 0) {
+            status = Status.BUFFER_UNDERFLOW;
+        } else if ((flags & Native.FLAG_OVERFLOW) != 0) {
+            status = Status.BUFFER_OVERFLOW;
+        } else if ((flags & Native.FLAG_PEER_CLOSED) != 0) {
+            status = Status.CLOSED;
+            peerClosed = true;
+            inboundDone = true;
+            retireIfClosed();
+        } else {
+            status = Status.OK;
+        }
+        return result(status, handshakeStatus, consumed, produced);
+    }
+
+    @Override
+    public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer dst) throws SSLException {
+        return unwrap(src, new ByteBuffer[] {dst}, 0, 1);
+    }
+
+    @Override
+    public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts) throws SSLException {
+        return unwrap(src, dsts, 0, dsts.length);
+    }
+
+    // ---- wrap ----------------------------------------------------------------------------------
+
+    @Override
+    public synchronized SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length,
+            ByteBuffer dst) throws SSLException {
+        checkWrapArguments(srcs, offset, length, dst);
+        if (outboundDone) {
+            return result(Status.CLOSED, statusAfterClose(), 0, 0);
+        }
+        if (connection == null && (begun || outboundClosed)) {
+            return wrapPendingOutput(dst);
+        }
+        NativeConnection conn = ensureConnection();
+
+        ByteBuffer nativeSrc = null;
+        int srcOffset = 0;
+        int srcLength = 0;
+        ByteBuffer single = null;
+        if (handshakeDone && !outboundClosed) {
+            single = singleWithRoom(srcs, offset, length);
+            if (single != null && single.isDirect()) {
+                nativeSrc = single;
+                srcOffset = single.position();
+                srcLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
+            } else {
+                long total = remaining(srcs, offset, length);
+                if (total > 0) {
+                    nativeSrc = srcScratch(TlsSession.APPLICATION_BUFFER_SIZE);
+                    srcLength = (int) Math.min(total, TlsSession.APPLICATION_BUFFER_SIZE);
+                    gather(srcs, offset, length, nativeSrc, srcLength);
+                }
+            }
+        }
+
+        ByteBuffer nativeDst;
+        int dstOffset;
+        int dstLength;
+        if (dst.isDirect()) {
+            nativeDst = dst;
+            dstOffset = dst.position();
+            dstLength = Math.min(dst.remaining(), MAX_NATIVE_LENGTH);
+        } else {
+            nativeDst = dstScratch();
+            dstOffset = 0;
+            dstLength = Math.min(dst.remaining(), nativeDst.capacity());
+        }
+
+        long packed;
+        try {
+            packed = conn.wrap(nativeSrc, srcOffset, srcLength, nativeDst, dstOffset, dstLength);
+        } catch (TlsException e) {
+            throw fail(e);
+        }
+        int consumed = consumed(packed);
+        int produced = produced(packed);
+        int flags = flags(packed);
+
+        if (consumed > 0) {
+            if (nativeSrc == single) {
+                single.position(single.position() + consumed);
+            } else {
+                advance(srcs, offset, length, consumed);
+            }
+        }
+        if (produced > 0) {
+            if (nativeDst == dst) {
+                dst.position(dst.position() + produced);
+            } else {
+                nativeDst.limit(produced).position(0);
+                dst.put(nativeDst);
+            }
+        }
+
+        Status status;
+        HandshakeStatus handshakeStatus;
+        if ((flags & Native.FLAG_OVERFLOW) != 0) {
+            status = Status.BUFFER_OVERFLOW;
+            handshakeStatus = handshakeStatus(flags);
+        } else if (outboundClosed && (flags & Native.FLAG_WANTS_WRITE) == 0) {
+            status = Status.CLOSED;
+            outboundDone = true;
+            handshakeStatus = statusAfterClose();
+            retireIfClosed();
+        } else {
+            status = Status.OK;
+            handshakeStatus = handshakeStatus(flags);
+        }
+        return result(status, handshakeStatus, consumed, produced);
+    }
+
+    @Override
+    public SSLEngineResult wrap(ByteBuffer src, ByteBuffer dst) throws SSLException {
+        return wrap(new ByteBuffer[] {src}, 0, 1, dst);
+    }
+
+    @Override
+    public SSLEngineResult wrap(ByteBuffer[] srcs, ByteBuffer dst) throws SSLException {
+        return wrap(srcs, 0, srcs.length, dst);
+    }
+
+    // ---- closing -------------------------------------------------------------------------------
+
+    /**
+     * Signals that no more application data will be sent; the next {@code wrap} calls write
+     * close_notify and then return {@link Status#CLOSED}.
+     */
+    @Override
+    public synchronized void closeOutbound() {
+        if (outboundClosed) {
+            return;
+        }
+        outboundClosed = true;
+        if (connection != null) {
+            try {
+                connection.closeOutbound();
+            } catch (TlsException e) {
+                // The connection has failed already; its alert, if any, is still written.
+            }
+            retireIfClosed();
+        } else if (!hasPendingOutput()) {
+            outboundDone = true;
+        }
+    }
+
+    @Override
+    public synchronized boolean isOutboundDone() {
+        return outboundDone;
+    }
+
+    /**
+     * Signals that no more TLS data will be received.
+     *
+     * @throws SSLException if the handshake had started and the peer's close_notify was not
+     *     received (a truncation attack cannot be told apart from a normal close); the inbound
+     *     side is closed anyway
+     */
+    @Override
+    public synchronized void closeInbound() throws SSLException {
+        if (inboundDone) {
+            return;
+        }
+        inboundDone = true;
+        boolean truncated = begun && !peerClosed && failure == null;
+        retireIfClosed();
+        if (truncated) {
+            throw new SSLException("Inbound closed before receiving peer's close_notify");
+        }
+    }
+
+    @Override
+    public synchronized boolean isInboundDone() {
+        return inboundDone;
+    }
+
+    // ---- session -------------------------------------------------------------------------------
+
+    /**
+     * The session of this engine. Before the handshake ends, its protocol is {@code "NONE"} and
+     * its cipher suite {@code "SSL_NULL_WITH_NULL_NULL"}, as with the JDK engine.
+     */
+    @Override
+    public SSLSession getSession() {
+        return session;
+    }
+
+    /** The session while the handshake is in progress, otherwise null. */
+    @Override
+    public synchronized SSLSession getHandshakeSession() {
+        return begun && !handshakeDone && failure == null ? session : null;
+    }
+
+    /**
+     * The negotiated ALPN protocol.
+     *
+     * @return the protocol, {@code ""} if none was negotiated, or null before the handshake ends
+     */
+    @Override
+    public synchronized String getApplicationProtocol() {
+        return handshakeDone ? applicationProtocol : null;
+    }
+
+    /**
+     * The ALPN protocol chosen so far in a handshake in progress.
+     *
+     * @return the protocol, {@code ""} if none, or null when not known or not handshaking
+     */
+    @Override
+    public synchronized String getHandshakeApplicationProtocol() {
+        if (!begun || handshakeDone || failure != null) {
+            return null;
+        }
+        if (handshakeApplicationProtocol == null && connection != null) {
+            return connection.alpn();
+        }
+        return handshakeApplicationProtocol;
+    }
+
+    /**
+     * Sets the function a server calls with the client's ALPN offer to pick the protocol. It
+     * returns one of the offered names, {@code ""} for no ALPN, or null to fail the handshake.
+     * It is called only when the client offers ALPN, and only if set before the handshake
+     * starts.
+     */
+    @Override
+    public synchronized void setHandshakeApplicationProtocolSelector(
+            BiFunction<SSLEngine, List<String>, String> selector) {
+        this.applicationProtocolSelector = selector;
+    }
+
+    @Override
+    public synchronized BiFunction<SSLEngine, List<String>, String>
+            getHandshakeApplicationProtocolSelector() {
+        return applicationProtocolSelector;
+    }
+
+    // ---- parameters ----------------------------------------------------------------------------
+
+    /**
+     * Validates and records the SSL parameters. ALPN protocols and server names apply to a
+     * connection not yet started; cipher suites, protocols and client authentication are
+     * validated and recorded, but the {@link TlsConfig} decides them (see the class comment).
+     */
+    @Override
+    public synchronized void setSSLParameters(SSLParameters params) {
+        if (params.getCipherSuites() != null) {
+            setEnabledCipherSuites(params.getCipherSuites());
+        }
+        if (params.getProtocols() != null) {
+            setEnabledProtocols(params.getProtocols());
+        }
+        if (params.getNeedClientAuth()) {
+            setNeedClientAuth(true);
+        } else {
+            setWantClientAuth(params.getWantClientAuth());
+        }
+        endpointIdentificationAlgorithm = params.getEndpointIdentificationAlgorithm();
+        List<SNIServerName> names = params.getServerNames();
+        if (names != null) {
+            serverNames = List.copyOf(names);
+        }
+        String[] alpn = params.getApplicationProtocols();
+        if (alpn != null) {
+            applicationProtocols = List.of(alpn);
+        }
+    }
+
+    @Override
+    public synchronized SSLParameters getSSLParameters() {
+        SSLParameters params = new SSLParameters(getEnabledCipherSuites(), getEnabledProtocols());
+        if (needClientAuth) {
+            params.setNeedClientAuth(true);
+        } else if (wantClientAuth) {
+            params.setWantClientAuth(true);
+        }
+        params.setEndpointIdentificationAlgorithm(endpointIdentificationAlgorithm);
+        List<SNIServerName> names = effectiveServerNames();
+        if (!names.isEmpty()) {
+            params.setServerNames(names);
+        }
+        List<String> alpn = applicationProtocols != null
+                ? applicationProtocols
+                : source.configView().applicationProtocols();
+        params.setApplicationProtocols(alpn.toArray(new String[0]));
+        return params;
+    }
+
+    @Override
+    public String[] getSupportedCipherSuites() {
+        return CIPHER_SUITES.toArray(new String[0]);
+    }
+
+    /**
+     * The cipher suites in effect: all that rustls supports, for the protocols the config
+     * enables.
+     */
+    @Override
+    public String[] getEnabledCipherSuites() {
+        return getSupportedCipherSuites();
+    }
+
+    /**
+     * Validates and records the suites. They must all be supported; they do not narrow what this
+     * connection negotiates (rustls offers its secure defaults), and
+     * {@link #getEnabledCipherSuites()} keeps reporting the suites in effect.
+     *
+     * @throws IllegalArgumentException if a suite is not supported
+     */
+    @Override
+    public synchronized void setEnabledCipherSuites(String[] suites) {
+        if (suites == null) {
+            throw new IllegalArgumentException("cipher suites must not be null");
+        }
+        for (String suite : suites) {
+            if (!CIPHER_SUITES.contains(suite)) {
+                throw new IllegalArgumentException("unsupported cipher suite '" + suite
+                        + "': tlsctx supports " + CIPHER_SUITES);
+            }
+        }
+        requestedCipherSuites = suites.clone();
+    }
+
+    @Override
+    public String[] getSupportedProtocols() {
+        return TlsConfig.PROTOCOL_NAMES.toArray(new String[0]);
+    }
+
+    /** The TLS versions the config enables. */
+    @Override
+    public String[] getEnabledProtocols() {
+        return source.configView().protocols().toArray(new String[0]);
+    }
+
+    /**
+     * Validates and records the protocol versions. They must be {@code "TLSv1.3"} or
+     * {@code "TLSv1.2"}; the versions negotiated are those of the {@link TlsConfig}.
+     *
+     * @throws IllegalArgumentException for any other name
+     */
+    @Override
+    public synchronized void setEnabledProtocols(String[] protocols) {
+        if (protocols == null) {
+            throw new IllegalArgumentException("protocols must not be null");
+        }
+        for (String protocol : protocols) {
+            if (!TlsConfig.PROTOCOL_NAMES.contains(protocol)) {
+                throw new IllegalArgumentException("unsupported protocol '" + protocol
+                        + "': tlsctx supports " + TlsConfig.PROTOCOL_NAMES);
+            }
+        }
+        requestedProtocols = protocols.clone();
+    }
+
+    /**
+     * Accepts only the mode of the context this engine came from.
+     *
+     * @throws IllegalArgumentException if {@code mode} is not the context's mode
+     */
+    @Override
+    public void setUseClientMode(boolean mode) {
+        if (mode == server) {
+            throw new IllegalArgumentException(server
+                    ? "this engine comes from a server context (TlsSslContext.forServer) and "
+                            + "cannot act as a client"
+                    : "this engine comes from a client context (TlsSslContext.forClient) and "
+                            + "cannot act as a server");
+        }
+    }
+
+    @Override
+    public boolean getUseClientMode() {
+        return !server;
+    }
+
+    /**
+     * Records the value. The server's client authentication is set by
+     * {@link TlsConfig#clientAuth(ClientAuth)}, not per engine.
+     */
+    @Override
+    public synchronized void setNeedClientAuth(boolean need) {
+        needClientAuth = need;
+        wantClientAuth = false;
+    }
+
+    @Override
+    public synchronized boolean getNeedClientAuth() {
+        return needClientAuth;
+    }
+
+    /**
+     * Records the value. The server's client authentication is set by
+     * {@link TlsConfig#clientAuth(ClientAuth)}, not per engine.
+     */
+    @Override
+    public synchronized void setWantClientAuth(boolean want) {
+        wantClientAuth = want;
+        needClientAuth = false;
+    }
+
+    @Override
+    public synchronized boolean getWantClientAuth() {
+        return wantClientAuth;
+    }
+
+    /** Records the value; rustls always creates sessions for resumption. */
+    @Override
+    public synchronized void setEnableSessionCreation(boolean enable) {
+        enableSessionCreation = enable;
+    }
+
+    @Override
+    public synchronized boolean getEnableSessionCreation() {
+        return enableSessionCreation;
+    }
+
+    /**
+     * Describes the engine's mode, peer and state.
+     *
+     * @return a one-line description
+     */
+    @Override
+    public synchronized String toString() {
+        return "TlsEngine{" + (server ? "server" : "client") + ", peer=" + getPeerHost() + ":"
+                + getPeerPort() + ", generation=" + generation + ", handshakeDone=" + handshakeDone
+                + ", inboundDone=" + inboundDone + ", outboundDone=" + outboundDone + "}";
+    }
+
+    // ---- internals -----------------------------------------------------------------------------
+
+    /**
+     * Returns the native connection, creating it at the first call; null once it has been
+     * retired, or when the engine was closed before it ever started.
+     */
+    private NativeConnection ensureConnection() throws SSLHandshakeException {
+        if (connection != null || begun) {
+            return connection;
+        }
+        if (outboundClosed) {
+            return null;
+        }
+        String serverName = null;
+        if (!server) {
+            serverName = clientServerName();
+            if (serverName == null) {
+                throw new IllegalStateException("a client engine needs the server's name: create "
+                        + "it with SSLContext.createSSLEngine(host, port) or set an SNIHostName "
+                        + "in its SSLParameters");
+            }
+        }
+        String[] alpn = applicationProtocols == null || applicationProtocols.isEmpty()
+                ? null
+                : applicationProtocols.toArray(new String[0]);
+        boolean selectAlpn = server && applicationProtocolSelector != null;
+        try {
+            connection = source.newConnection(!server, serverName, alpn, selectAlpn);
+        } catch (TlsException | IllegalStateException e) {
+            SSLHandshakeException error = new SSLHandshakeException(
+                    "cannot start the TLS handshake: " + e.getMessage());
+            error.initCause(e);
+            throw error;
+        }
+        begun = true;
+        return connection;
+    }
+
+    private String clientServerName() {
+        for (SNIServerName name : serverNames) {
+            if (name instanceof SNIHostName) {
+                return ((SNIHostName) name).getAsciiName();
+            }
+        }
+        String host = getPeerHost();
+        return host == null || host.isEmpty() ? null : host;
+    }
+
+    private List<SNIServerName> effectiveServerNames() {
+        if (!serverNames.isEmpty() || server) {
+            return serverNames;
+        }
+        String host = getPeerHost();
+        if (host == null || host.isEmpty() || isIpLiteral(host)) {
+            return List.of();
+        }
+        try {
+            return List.of(new SNIHostName(host));
+        } catch (IllegalArgumentException e) {
+            return List.of();
+        }
+    }
+
+    private static boolean isIpLiteral(String host) {
+        if (host.indexOf(':') >= 0) {
+            return true;
+        }
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c != '.' && (c < '0' || c > '9')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Applies the server's ALPN selector to the client's offer and lets the handshake continue.
+     *
+     * @return the connection's flags after the choice
+     */
+    private int selectApplicationProtocol(NativeConnection conn) throws SSLException {
+        String chosen = null;
+        try {
+            String[] offered = conn.offeredAlpn();
+            if (offered.length > 0 && applicationProtocolSelector != null) {
+                List<String> offer = List.of(offered);
+                String selected = applicationProtocolSelector.apply(this, offer);
+                if (selected == null) {
+                    throw handshakeFailure("no application protocol acceptable to the server "
+                            + "among those the client offered: " + offer);
+                }
+                if (!selected.isEmpty()) {
+                    if (!offer.contains(selected)) {
+                        throw handshakeFailure("the ALPN selector chose '" + selected
+                                + "', which the client did not offer: " + offer);
+                    }
+                    chosen = selected;
+                }
+            }
+            handshakeApplicationProtocol = chosen == null ? "" : chosen;
+            conn.accept(chosen);
+            return conn.flags();
+        } catch (TlsException e) {
+            throw fail(e);
+        }
+    }
+
+    private SSLHandshakeException handshakeFailure(String message) {
+        SSLHandshakeException error = new SSLHandshakeException(message);
+        failure = error;
+        inboundDone = true;
+        outboundClosed = true;
+        retire();
+        return error;
+    }
+
+    /**
+     * The handshake status a result reports. FINISHED is reported once, by the call after which
+     * the handshake is complete and none of its bytes are left to wrap.
+     */
+    private HandshakeStatus handshakeStatus(int flags) throws SSLException {
+        if (!handshakeDone && (flags & Native.FLAG_HANDSHAKE_FINISHED) != 0) {
+            onHandshakeFinished();
+        }
+        boolean wantsWrite = (flags & Native.FLAG_WANTS_WRITE) != 0;
+        if (handshakeDone && !finishedReported) {
+            if (wantsWrite) {
+                return HandshakeStatus.NEED_WRAP;
+            }
+            finishedReported = true;
+            return HandshakeStatus.FINISHED;
+        }
+        if (wantsWrite) {
+            return HandshakeStatus.NEED_WRAP;
+        }
+        if (!handshakeDone && (flags & Native.FLAG_HANDSHAKING) != 0) {
+            return HandshakeStatus.NEED_UNWRAP;
+        }
+        return HandshakeStatus.NOT_HANDSHAKING;
+    }
+
+    private HandshakeStatus statusAfterClose() {
+        return hasPendingOutput() ? HandshakeStatus.NEED_WRAP : HandshakeStatus.NOT_HANDSHAKING;
+    }
+
+    /** Copies the session values into Java while the connection is alive. */
+    private void onHandshakeFinished() throws SSLException {
+        handshakeDone = true;
+        NativeConnection conn = connection;
+        try {
+            generation = conn.generation();
+            String alpn = conn.alpn();
+            applicationProtocol = alpn == null ? "" : alpn;
+            session.capture(conn, server);
+        } catch (TlsException | CertificateException e) {
+            SSLException error = new SSLException(
+                    "cannot read the negotiated session: " + e.getMessage(), e);
+            failure = error;
+            inboundDone = true;
+            outboundClosed = true;
+            retire();
+            throw error;
+        }
+    }
+
+    /** Turns a native failure into the JSSE exception and keeps only the alert to send. */
+    private SSLException fail(TlsException e) {
+        SSLException error;
+        if (handshakeDone) {
+            error = new SSLException(e.getMessage(), e);
+        } else {
+            error = new SSLHandshakeException(e.getMessage());
+            error.initCause(e);
+        }
+        failure = error;
+        inboundDone = true;
+        outboundClosed = true;
+        retire();
+        return error;
+    }
+
+    private void retireIfClosed() {
+        if (inboundDone && outboundClosed) {
+            retire();
+        }
+    }
+
+    /**
+     * Frees the native connection (releasing its generation) once neither direction will be
+     * used again. Bytes still queued for the peer (close_notify or an alert) are moved into Java
+     * first, so {@code wrap} can still write them afterwards.
+     */
+    private void retire() {
+        NativeConnection conn = connection;
+        if (conn == null) {
+            return;
+        }
+        connection = null;
+        try {
+            if (!outboundDone) {
+                drainPendingOutput(conn);
+            }
+        } finally {
+            conn.free();
+        }
+        if (!hasPendingOutput()) {
+            outboundDone = true;
+        }
+    }
+
+    private void drainPendingOutput(NativeConnection conn) {
+        ByteBuffer scratch = dstScratch();
+        try {
+            for (int round = 0; round < 16; round++) {
+                if ((conn.flags() & Native.FLAG_WANTS_WRITE) == 0) {
+                    return;
+                }
+                long packed = conn.wrap(null, 0, 0, scratch, 0, scratch.capacity());
+                int produced = produced(packed);
+                if (produced == 0) {
+                    return;
+                }
+                scratch.limit(produced).position(0);
+                appendPendingOutput(scratch);
+            }
+        } catch (TlsException e) {
+            // Nothing more can be sent on a broken connection; what was drained is kept.
+        }
+    }
+
+    private void appendPendingOutput(ByteBuffer bytes) {
+        if (pendingOutput == null) {
+            pendingOutput = ByteBuffer.allocate(Math.max(bytes.remaining(), 256));
+            pendingOutput.flip();
+        }
+        if (pendingOutput.capacity() - pendingOutput.limit() < bytes.remaining()) {
+            ByteBuffer grown = ByteBuffer.allocate(pendingOutput.remaining() + bytes.remaining());
+            grown.put(pendingOutput).flip();
+            pendingOutput = grown;
+        }
+        int start = pendingOutput.position();
+        pendingOutput.position(pendingOutput.limit());
+        pendingOutput.limit(pendingOutput.capacity());
+        pendingOutput.put(bytes);
+        pendingOutput.flip();
+        pendingOutput.position(start);
+    }
+
+    private boolean hasPendingOutput() {
+        return pendingOutput != null && pendingOutput.hasRemaining();
+    }
+
+    /** Writes what was drained from a retired connection, then reports the outbound closed. */
+    private SSLEngineResult wrapPendingOutput(ByteBuffer dst) {
+        if (!hasPendingOutput()) {
+            outboundDone = true;
+            return result(Status.CLOSED, HandshakeStatus.NOT_HANDSHAKING, 0, 0);
+        }
+        int size = pendingOutput.remaining();
+        if (dst.remaining() < size) {
+            return result(Status.BUFFER_OVERFLOW, HandshakeStatus.NEED_WRAP, 0, 0);
+        }
+        dst.put(pendingOutput);
+        pendingOutput = null;
+        outboundDone = true;
+        return result(Status.CLOSED, HandshakeStatus.NOT_HANDSHAKING, 0, size);
+    }
+
+    private ByteBuffer srcScratch(int minimumCapacity) {
+        if (srcScratch == null || srcScratch.capacity() < minimumCapacity) {
+            srcScratch = ByteBuffer.allocateDirect(Math.max(SCRATCH_CAPACITY, minimumCapacity));
+        }
+        return srcScratch;
+    }
+
+    private ByteBuffer dstScratch() {
+        if (dstScratch == null) {
+            dstScratch = ByteBuffer.allocateDirect(SCRATCH_CAPACITY);
+        }
+        dstScratch.clear();
+        return dstScratch;
+    }
+
+    /**
+     * The length of the first TLS record in {@code src} from its header, so a heap source is
+     * copied one record at a time; a partial header asks for everything there is.
+     */
+    private static int firstRecordLength(ByteBuffer src) {
+        if (src.remaining() < RECORD_HEADER_LENGTH) {
+            return src.remaining();
+        }
+        int position = src.position();
+        int length = ((src.get(position + 3) & 0xFF) << 8) | (src.get(position + 4) & 0xFF);
+        return RECORD_HEADER_LENGTH + length;
+    }
+
+    /** The one buffer with room in the array, or null when there are several (or none). */
+    private static ByteBuffer singleWithRoom(ByteBuffer[] buffers, int offset, int length) {
+        ByteBuffer found = null;
+        for (int i = offset; i < offset + length; i++) {
+            if (buffers[i].hasRemaining()) {
+                if (found != null) {
+                    return null;
+                }
+                found = buffers[i];
+            }
+        }
+        return found;
+    }
+
+    private static long remaining(ByteBuffer[] buffers, int offset, int length) {
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            total += buffers[i].remaining();
+        }
+        return total;
+    }
+
+    private static void scatter(ByteBuffer from, int produced, ByteBuffer[] dsts, int offset,
+            int length) {
+        from.limit(produced).position(0);
+        for (int i = offset; i < offset + length && from.hasRemaining(); i++) {
+            ByteBuffer dst = dsts[i];
+            int n = Math.min(dst.remaining(), from.remaining());
+            if (n == 0) {
+                continue;
+            }
+            ByteBuffer part = from.duplicate();
+            part.limit(part.position() + n);
+            dst.put(part);
+            from.position(from.position() + n);
+        }
+    }
+
+    private static void gather(ByteBuffer[] srcs, int offset, int length, ByteBuffer to,
+            int count) {
+        to.clear();
+        int left = count;
+        for (int i = offset; i < offset + length && left > 0; i++) {
+            ByteBuffer part = srcs[i].duplicate();
+            int n = Math.min(part.remaining(), left);
+            part.limit(part.position() + n);
+            to.put(part);
+            left -= n;
+        }
+    }
+
+    private static void advance(ByteBuffer[] srcs, int offset, int length, int consumed) {
+        int left = consumed;
+        for (int i = offset; i < offset + length && left > 0; i++) {
+            int n = Math.min(srcs[i].remaining(), left);
+            srcs[i].position(srcs[i].position() + n);
+            left -= n;
+        }
+    }
+
+    private static int consumed(long packed) {
+        return (int) (packed & 0xFFFFFF);
+    }
+
+    private static int produced(long packed) {
+        return (int) ((packed >>> 24) & 0xFFFFFF);
+    }
+
+    private static int flags(long packed) {
+        return (int) (packed >>> 48);
+    }
+
+    private static SSLEngineResult result(Status status, HandshakeStatus handshakeStatus,
+            int consumed, int produced) {
+        return new SSLEngineResult(status, handshakeStatus, consumed, produced);
+    }
+
+    private static void checkUnwrapArguments(ByteBuffer src, ByteBuffer[] dsts, int offset,
+            int length) {
+        if (src == null || dsts == null) {
+            throw new IllegalArgumentException("source and destination buffers must not be null");
+        }
+        checkRange(dsts.length, offset, length);
+        for (int i = offset; i < offset + length; i++) {
+            if (dsts[i] == null) {
+                throw new IllegalArgumentException("destination buffer " + i + " is null");
+            }
+            if (dsts[i].isReadOnly()) {
+                throw new ReadOnlyBufferException();
+            }
+        }
+    }
+
+    private static void checkWrapArguments(ByteBuffer[] srcs, int offset, int length,
+            ByteBuffer dst) {
+        if (srcs == null || dst == null) {
+            throw new IllegalArgumentException("source and destination buffers must not be null");
+        }
+        checkRange(srcs.length, offset, length);
+        for (int i = offset; i < offset + length; i++) {
+            if (srcs[i] == null) {
+                throw new IllegalArgumentException("source buffer " + i + " is null");
+            }
+        }
+        if (dst.isReadOnly()) {
+            throw new ReadOnlyBufferException();
+        }
+    }
+
+    private static void checkRange(int arrayLength, int offset, int length) {
+        if (offset < 0 || length < 0 || offset > arrayLength - length) {
+            throw new IndexOutOfBoundsException("offset " + offset + " and length " + length
+                    + " do not fit an array of " + arrayLength);
+        }
+    }
+}
