@@ -308,6 +308,10 @@ const char *tls_result_name(uint32_t result);
 
  On success `*config_out` receives a configuration owned by the caller, to be freed with
  [`tls_config_free`]. `config_out` must not be NULL.
+
+ # Safety
+
+ `config_out` is a writable pointer.
  */
 tls_result tls_config_new(uint32_t role, tls_config **config_out);
 

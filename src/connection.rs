@@ -32,12 +32,19 @@ pub struct Connection {
     peer_closed: bool,
 }
 
+// The large variant is the common one, and a connection lives in its own allocation anyway.
+#[allow(clippy::large_enum_variant)]
 enum State {
     Tls(RustlsConnection),
     /// A server reading the ClientHello before its ALPN protocol is chosen.
-    Accepting { acceptor: Acceptor, accepted: Option<Accepted> },
+    Accepting {
+        acceptor: Acceptor,
+        accepted: Option<Accepted>,
+    },
     /// A server that failed before it had a connection; holds the alert still to be sent.
-    Failed { alert: Vec<u8> },
+    Failed {
+        alert: Vec<u8>,
+    },
 }
 
 /// What one engine-style step did: bytes consumed from the source, bytes produced into the
@@ -94,7 +101,9 @@ impl Connection {
             None => context.rustls().clone(),
         };
         let RustlsConfig::Server(config) = config else {
-            return Err(Error::InvalidState("a server connection needs a server context"));
+            return Err(Error::InvalidState(
+                "a server connection needs a server context",
+            ));
         };
         let connection = ServerConnection::new(config)?;
         Ok(Self::wrap(State::Tls(connection.into()), context))
@@ -109,9 +118,14 @@ impl Connection {
     /// [`Error::InvalidState`] for a client context.
     pub fn server_selecting_alpn(context: Arc<Context>) -> Result<Self, Error> {
         if context.role() != Role::Server {
-            return Err(Error::InvalidState("a server connection needs a server context"));
+            return Err(Error::InvalidState(
+                "a server connection needs a server context",
+            ));
         }
-        let state = State::Accepting { acceptor: Acceptor::default(), accepted: None };
+        let state = State::Accepting {
+            acceptor: Acceptor::default(),
+            accepted: None,
+        };
         Ok(Self::wrap(state, context))
     }
 
@@ -132,17 +146,26 @@ impl Connection {
             None => context.rustls().clone(),
         };
         let RustlsConfig::Client(config) = config else {
-            return Err(Error::InvalidState("a client connection needs a client context"));
+            return Err(Error::InvalidState(
+                "a client connection needs a client context",
+            ));
         };
         let name = ServerName::try_from(server_name.to_string()).map_err(|_| {
-            Error::InvalidConfig(format!("\"{server_name}\" is not a DNS name or an IP address"))
+            Error::InvalidConfig(format!(
+                "\"{server_name}\" is not a DNS name or an IP address"
+            ))
         })?;
         let connection = ClientConnection::new(config, name)?;
         Ok(Self::wrap(State::Tls(connection.into()), context))
     }
 
     fn wrap(state: State, context: Arc<Context>) -> Self {
-        Connection { state, context, outbound_closed: false, peer_closed: false }
+        Connection {
+            state,
+            context,
+            outbound_closed: false,
+            peer_closed: false,
+        }
     }
 
     /// The generation this connection is bound to.
@@ -192,7 +215,10 @@ impl Connection {
         if self.peer_closed {
             bits |= flags::PEER_CLOSED;
         }
-        if let State::Accepting { accepted: Some(_), .. } = self.state {
+        if let State::Accepting {
+            accepted: Some(_), ..
+        } = self.state
+        {
             bits |= flags::CLIENT_HELLO;
         }
         bits
@@ -212,7 +238,9 @@ impl Connection {
         match &mut self.state {
             State::Accepting { acceptor, accepted } => {
                 if accepted.is_some() {
-                    return Err(Error::InvalidState("accept() must be called after the ClientHello"));
+                    return Err(Error::InvalidState(
+                        "accept() must be called after the ClientHello",
+                    ));
                 }
                 while !tls.is_empty() {
                     if acceptor.read_tls(&mut tls).map_err(io_to_tls)? == 0 {
@@ -289,12 +317,15 @@ impl Connection {
     /// server has accepted its ClientHello.
     pub fn write(&mut self, plaintext: &[u8]) -> Result<usize, Error> {
         if self.outbound_closed {
-            return Err(Error::InvalidState("the connection's outbound side is closed"));
+            return Err(Error::InvalidState(
+                "the connection's outbound side is closed",
+            ));
         }
         let Some(conn) = self.tls() else {
             return Err(Error::InvalidState("the handshake has not started"));
         };
-        conn.writer().write(plaintext)
+        conn.writer()
+            .write(plaintext)
             .map_err(|err| Error::Tls(rustls::Error::General(err.to_string())))
     }
 
@@ -318,7 +349,8 @@ impl Connection {
 
     /// The negotiated cipher suite.
     pub fn cipher_suite(&self) -> Option<rustls::SupportedCipherSuite> {
-        self.common().and_then(|common| common.negotiated_cipher_suite())
+        self.common()
+            .and_then(|common| common.negotiated_cipher_suite())
     }
 
     /// The certificate chain the peer presented, leaf first.
@@ -337,7 +369,10 @@ impl Connection {
     /// Server in ALPN-selection mode: the protocols the client offered, in its order.
     pub fn offered_alpn(&self) -> Option<Vec<Vec<u8>>> {
         match &self.state {
-            State::Accepting { accepted: Some(accepted), .. } => Some(
+            State::Accepting {
+                accepted: Some(accepted),
+                ..
+            } => Some(
                 accepted
                     .client_hello()
                     .alpn()
@@ -357,14 +392,20 @@ impl Connection {
     /// cannot be served.
     pub fn accept(&mut self, protocol: Option<&[u8]>) -> Result<(), Error> {
         let State::Accepting { accepted, .. } = &mut self.state else {
-            return Err(Error::InvalidState("no ClientHello is waiting to be accepted"));
+            return Err(Error::InvalidState(
+                "no ClientHello is waiting to be accepted",
+            ));
         };
         let Some(ready) = accepted.take() else {
-            return Err(Error::InvalidState("no ClientHello is waiting to be accepted"));
+            return Err(Error::InvalidState(
+                "no ClientHello is waiting to be accepted",
+            ));
         };
         let alpn: Vec<Vec<u8>> = protocol.map(|p| vec![p.to_vec()]).unwrap_or_default();
         let RustlsConfig::Server(config) = self.context.with_alpn(&alpn) else {
-            return Err(Error::InvalidState("a server connection needs a server context"));
+            return Err(Error::InvalidState(
+                "a server connection needs a server context",
+            ));
         };
         match ready.into_connection(config) {
             Ok(mut conn) => {
@@ -454,7 +495,11 @@ impl Connection {
         if was_handshaking && bits & flags::HANDSHAKING == 0 {
             bits |= flags::HANDSHAKE_FINISHED;
         }
-        Step { consumed, produced, flags: bits }
+        Step {
+            consumed,
+            produced,
+            flags: bits,
+        }
     }
 }
 

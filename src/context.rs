@@ -122,8 +122,11 @@ impl Context {
         let identity = match (&inputs.cert_chain, &inputs.private_key) {
             (Some((cert_path, cert_bytes)), Some((key_path, key_bytes))) => {
                 let chain = material::certificate_chain(cert_path, cert_bytes)?;
-                let key =
-                    material::private_key(key_path, key_bytes, config.key_password.as_deref().map(String::as_str))?;
+                let key = material::private_key(
+                    key_path,
+                    key_bytes,
+                    config.key_password.as_deref().map(String::as_str),
+                )?;
                 let leaf = LeafInfo::read(cert_path, &chain[0])?;
                 let certified =
                     material::certified_key(provider, cert_path, chain.clone(), key_path, key)?;
@@ -209,7 +212,10 @@ impl Context {
     /// The rustls configuration with `alpn` in place of the context's ALPN list; the copy is made
     /// once per distinct list and kept for the generation's life.
     pub(crate) fn with_alpn(&self, alpn: &[Vec<u8>]) -> RustlsConfig {
-        let mut variants = self.alpn_variants.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut variants = self
+            .alpn_variants
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((_, config)) = variants.iter().find(|(list, _)| list.as_slice() == alpn) {
             return config.clone();
         }
@@ -251,7 +257,9 @@ fn protocol_versions(
         versions.push(&rustls::version::TLS12);
     }
     if versions.is_empty() {
-        return Err(Error::InvalidConfig("no TLS protocol version is enabled".into()));
+        return Err(Error::InvalidConfig(
+            "no TLS protocol version is enabled".into(),
+        ));
     }
     Ok(versions)
 }
@@ -264,8 +272,8 @@ fn server_config(
     lineage: &Lineage,
 ) -> Result<Arc<ServerConfig>, Error> {
     let provider = provider().clone();
-    let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions)?;
+    let builder =
+        ServerConfig::builder_with_provider(provider.clone()).with_protocol_versions(versions)?;
     let builder = match (config.client_auth, roots) {
         (ClientAuth::None, _) => builder.with_no_client_auth(),
         (mode, Some(roots)) => {
@@ -285,7 +293,8 @@ fn server_config(
             )))
         }
     };
-    let mut server = builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(certified.clone())));
+    let mut server =
+        builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(certified.clone())));
     server.alpn_protocols = config.alpn.clone();
     server.session_storage = lineage.session_storage.clone();
     server.ticketer = lineage.ticketer.clone();
@@ -300,8 +309,8 @@ fn client_config(
     lineage: &Lineage,
 ) -> Result<Arc<ClientConfig>, Error> {
     let provider = provider().clone();
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions)?;
+    let builder =
+        ClientConfig::builder_with_provider(provider.clone()).with_protocol_versions(versions)?;
     let builder = match (config.verify_server, roots) {
         (true, Some(roots)) => builder.with_root_certificates(roots),
         (true, None) => {
@@ -314,7 +323,9 @@ fn client_config(
             .with_custom_certificate_verifier(Arc::new(AcceptAnyServer(provider))),
     };
     let mut client = match certified {
-        Some(certified) => builder.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(certified))),
+        Some(certified) => {
+            builder.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(certified)))
+        }
         None => builder.with_no_client_auth(),
     };
     client.alpn_protocols = config.alpn.clone();

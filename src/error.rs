@@ -105,8 +105,13 @@ pub enum Error {
 impl Error {
     pub(crate) fn read_failure(path: &Path, source: io::Error) -> Self {
         match source.kind() {
-            io::ErrorKind::NotFound => Error::FileNotFound { path: path.to_path_buf() },
-            _ => Error::FileUnreadable { path: path.to_path_buf(), source },
+            io::ErrorKind::NotFound => Error::FileNotFound {
+                path: path.to_path_buf(),
+            },
+            _ => Error::FileUnreadable {
+                path: path.to_path_buf(),
+                source,
+            },
         }
     }
 
@@ -143,27 +148,54 @@ impl fmt::Display for Error {
                 write!(f, "{}: malformed PEM: {detail}", path.display())
             }
             Error::NoCertificate { path, found } => {
-                write!(f, "{}: no certificate found (found {found})", path.display())
+                write!(
+                    f,
+                    "{}: no certificate found (found {found})",
+                    path.display()
+                )
             }
             Error::NoPrivateKey { path, found } => {
-                write!(f, "{}: no private key found (found {found})", path.display())
+                write!(
+                    f,
+                    "{}: no private key found (found {found})",
+                    path.display()
+                )
             }
             Error::MultiplePrivateKeys { path, count } => {
-                write!(f, "{}: expected one private key, found {count}", path.display())
+                write!(
+                    f,
+                    "{}: expected one private key, found {count}",
+                    path.display()
+                )
             }
             Error::KeyEncrypted { path } => {
-                write!(f, "{}: private key is encrypted and no password was given", path.display())
+                write!(
+                    f,
+                    "{}: private key is encrypted and no password was given",
+                    path.display()
+                )
             }
             Error::WrongPassword { path } => {
-                write!(f, "{}: wrong password for the encrypted private key", path.display())
+                write!(
+                    f,
+                    "{}: wrong password for the encrypted private key",
+                    path.display()
+                )
             }
             Error::UnsupportedEncryption { path, scheme } => {
-                write!(f, "{}: unsupported key encryption scheme: {scheme}", path.display())
+                write!(
+                    f,
+                    "{}: unsupported key encryption scheme: {scheme}",
+                    path.display()
+                )
             }
             Error::UnsupportedKey { path, detail } => {
                 write!(f, "{}: unsupported private key: {detail}", path.display())
             }
-            Error::KeyMismatch { cert_path, key_path } => write!(
+            Error::KeyMismatch {
+                cert_path,
+                key_path,
+            } => write!(
                 f,
                 "{}: private key does not match the certificate's public key (certificate {})",
                 key_path.display(),

@@ -42,7 +42,9 @@ fn boundary<'local, T>(
 }
 
 fn throw(env: &mut JNIEnv<'_>, failure: &Failure) {
-    let Ok(message) = env.new_string(&failure.message) else { return };
+    let Ok(message) = env.new_string(&failure.message) else {
+        return;
+    };
     let args = [JValue::Int(failure.code as jint), JValue::Object(&message)];
     if let Ok(exception) = env.new_object(EXCEPTION_CLASS, "(ILjava/lang/String;)V", &args) {
         // If throwing fails, a JVM error (such as OutOfMemoryError) is already pending.
@@ -52,7 +54,10 @@ fn throw(env: &mut JNIEnv<'_>, failure: &Failure) {
 
 impl From<jni::errors::Error> for Failure {
     fn from(err: jni::errors::Error) -> Self {
-        Failure::new(tls_result::InvalidArgument, format!("JNI call failed: {err}"))
+        Failure::new(
+            tls_result::InvalidArgument,
+            format!("JNI call failed: {err}"),
+        )
     }
 }
 
@@ -63,7 +68,10 @@ fn optional_string(env: &mut JNIEnv<'_>, value: &JString<'_>) -> Result<Option<S
     Ok(Some(env.get_string(value)?.into()))
 }
 
-fn string_list(env: &mut JNIEnv<'_>, array: &JObjectArray<'_>) -> Result<Option<Vec<Vec<u8>>>, Failure> {
+fn string_list(
+    env: &mut JNIEnv<'_>,
+    array: &JObjectArray<'_>,
+) -> Result<Option<Vec<Vec<u8>>>, Failure> {
     if array.is_null() {
         return Ok(None);
     }
@@ -72,7 +80,10 @@ fn string_list(env: &mut JNIEnv<'_>, array: &JObjectArray<'_>) -> Result<Option<
     for index in 0..count {
         let element = JString::from(env.get_object_array_element(array, index)?);
         let Some(text) = optional_string(env, &element)? else {
-            return Err(Failure::new(tls_result::NullArgument, "a protocol name is null"));
+            return Err(Failure::new(
+                tls_result::NullArgument,
+                "a protocol name is null",
+            ));
         };
         list.push(text.into_bytes());
     }
@@ -100,7 +111,11 @@ fn config_from(
     versions: jint,
     verify_server: jboolean,
 ) -> Result<TlsConfig, Failure> {
-    let mut config = if server == JNI_TRUE { TlsConfig::server() } else { TlsConfig::client() };
+    let mut config = if server == JNI_TRUE {
+        TlsConfig::server()
+    } else {
+        TlsConfig::client()
+    };
     if let Some(path) = optional_string(env, cert_chain)? {
         config = config.cert_chain(path);
     }
@@ -140,8 +155,16 @@ extern "system" fn Java_org_tlsctx_Native_contextLoad<'local>(
 ) -> jlong {
     boundary(&mut env, 0, |env| {
         let config = config_from(
-            env, server, &cert_chain, &private_key, &key_password, &trust_bundle, client_auth,
-            &alpn, versions, verify_server,
+            env,
+            server,
+            &cert_chain,
+            &private_key,
+            &key_password,
+            &trust_bundle,
+            client_auth,
+            &alpn,
+            versions,
+            verify_server,
         )?;
         let loaded = Context::load(&config)?;
         Ok(ffi::CONTEXTS.insert(loaded) as jlong)
@@ -169,9 +192,11 @@ extern "system" fn Java_org_tlsctx_Native_contextRelease<'local>(
     _class: JClass<'local>,
     handle: jlong,
 ) {
-    boundary(&mut env, (), |_| match ffi::CONTEXTS.release(handle as u64) {
-        Some(_) => Ok(()),
-        None => Err(Failure::invalid_handle("context", handle as u64)),
+    boundary(&mut env, (), |_| {
+        match ffi::CONTEXTS.release(handle as u64) {
+            Some(_) => Ok(()),
+            None => Err(Failure::invalid_handle("context", handle as u64)),
+        }
     })
 }
 
@@ -193,7 +218,9 @@ extern "system" fn Java_org_tlsctx_Native_contextGeneration<'local>(
     _class: JClass<'local>,
     handle: jlong,
 ) -> jlong {
-    with_context(&mut env, handle, 0, |_, context| Ok(context.generation() as jlong))
+    with_context(&mut env, handle, 0, |_, context| {
+        Ok(context.generation() as jlong)
+    })
 }
 
 #[no_mangle]
@@ -277,8 +304,16 @@ extern "system" fn Java_org_tlsctx_Native_reloaderNew<'local>(
 ) -> jlong {
     boundary(&mut env, 0, |env| {
         let config = config_from(
-            env, server, &cert_chain, &private_key, &key_password, &trust_bundle, client_auth,
-            &alpn, versions, verify_server,
+            env,
+            server,
+            &cert_chain,
+            &private_key,
+            &key_password,
+            &trust_bundle,
+            client_auth,
+            &alpn,
+            versions,
+            verify_server,
         )?;
         let reloading = match poll_millis {
             millis if millis <= 0 => ReloadingContext::new(config)?,
@@ -306,9 +341,11 @@ extern "system" fn Java_org_tlsctx_Native_reloaderReload<'local>(
     _class: JClass<'local>,
     reloader: jlong,
 ) -> jint {
-    boundary(&mut env, -1, |_| match ffi::reloader(reloader as u64)?.reload()? {
-        ReloadOutcome::Swapped { .. } => Ok(0),
-        ReloadOutcome::Unchanged => Ok(1),
+    boundary(&mut env, -1, |_| {
+        match ffi::reloader(reloader as u64)?.reload()? {
+            ReloadOutcome::Swapped { .. } => Ok(0),
+            ReloadOutcome::Unchanged => Ok(1),
+        }
     })
 }
 
@@ -330,7 +367,9 @@ extern "system" fn Java_org_tlsctx_Native_reloaderLiveGenerations<'local>(
     _class: JClass<'local>,
     reloader: jlong,
 ) -> jlong {
-    boundary(&mut env, 0, |_| Ok(ffi::reloader(reloader as u64)?.live_generations() as jlong))
+    boundary(&mut env, 0, |_| {
+        Ok(ffi::reloader(reloader as u64)?.live_generations() as jlong)
+    })
 }
 
 #[no_mangle]
@@ -339,9 +378,14 @@ extern "system" fn Java_org_tlsctx_Native_reloaderFree<'local>(
     _class: JClass<'local>,
     reloader: jlong,
 ) {
-    boundary(&mut env, (), |_| match ffi::RELOADERS.release(reloader as u64) {
-        Some(_) => Ok(()),
-        None => Err(Failure::invalid_handle("reloading context", reloader as u64)),
+    boundary(&mut env, (), |_| {
+        match ffi::RELOADERS.release(reloader as u64) {
+            Some(_) => Ok(()),
+            None => Err(Failure::invalid_handle(
+                "reloading context",
+                reloader as u64,
+            )),
+        }
     })
 }
 
@@ -363,11 +407,18 @@ extern "system" fn Java_org_tlsctx_Native_connNew<'local>(
             ffi::context(source as u64)?
         };
         let alpn = string_list(env, &alpn)?;
-        let expected = if client == JNI_TRUE { Role::Client } else { Role::Server };
+        let expected = if client == JNI_TRUE {
+            Role::Client
+        } else {
+            Role::Server
+        };
         if context.role() != expected {
             return Err(Failure::new(
                 tls_result::WrongRole,
-                format!("a {expected:?} engine cannot be made from a {:?} context", context.role()),
+                format!(
+                    "a {expected:?} engine cannot be made from a {:?} context",
+                    context.role()
+                ),
             ));
         }
         let connection = match expected {
@@ -431,9 +482,15 @@ fn direct_slice<'a>(
     let address = env.get_direct_buffer_address(buffer)?;
     let capacity = env.get_direct_buffer_capacity(buffer)?;
     let (Ok(offset), Ok(length)) = (usize::try_from(offset), usize::try_from(length)) else {
-        return Err(Failure::new(tls_result::InvalidArgument, format!("{name}: negative range")));
+        return Err(Failure::new(
+            tls_result::InvalidArgument,
+            format!("{name}: negative range"),
+        ));
     };
-    if offset.checked_add(length).map_or(true, |end| end > capacity) {
+    if offset
+        .checked_add(length)
+        .map_or(true, |end| end > capacity)
+    {
         return Err(Failure::new(
             tls_result::InvalidArgument,
             format!("{name}: range {offset}+{length} exceeds the capacity {capacity}"),
@@ -552,7 +609,10 @@ extern "system" fn Java_org_tlsctx_Native_connOfferedAlpn<'local>(
 ) -> jobjectArray {
     with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
         let Some(offered) = conn.offered_alpn() else {
-            return Err(Failure::new(tls_result::InvalidState, "no ClientHello is waiting"));
+            return Err(Failure::new(
+                tls_result::InvalidState,
+                "no ClientHello is waiting",
+            ));
         };
         string_array(env, &offered)
     })
@@ -611,7 +671,10 @@ extern "system" fn Java_org_tlsctx_Native_connCipherSuite<'local>(
     _owner: JObject<'local>,
 ) -> jstring {
     with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
-        let name = conn.cipher_suite().and_then(|suite| suite.suite().as_str()).map(iana_name);
+        let name = conn
+            .cipher_suite()
+            .and_then(|suite| suite.suite().as_str())
+            .map(iana_name);
         new_string_or_null(env, name.as_deref())
     })
 }
@@ -624,7 +687,10 @@ fn iana_name(rustls_name: &str) -> String {
     }
 }
 
-fn der_array(env: &mut JNIEnv<'_>, chain: &[rustls::pki_types::CertificateDer<'_>]) -> Result<jobjectArray, Failure> {
+fn der_array(
+    env: &mut JNIEnv<'_>,
+    chain: &[rustls::pki_types::CertificateDer<'_>],
+) -> Result<jobjectArray, Failure> {
     let array = env.new_object_array(chain.len() as jint, "[B", JObject::null())?;
     for (index, certificate) in chain.iter().enumerate() {
         let bytes = env.byte_array_from_slice(certificate)?;
@@ -678,5 +744,7 @@ extern "system" fn Java_org_tlsctx_Native_connGeneration<'local>(
     conn: jlong,
     _owner: JObject<'local>,
 ) -> jlong {
-    with_connection(&mut env, conn, 0, |_, conn| Ok(conn.context().generation() as jlong))
+    with_connection(&mut env, conn, 0, |_, conn| {
+        Ok(conn.context().generation() as jlong)
+    })
 }

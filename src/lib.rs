@@ -9,6 +9,8 @@
 //! The same API is offered to C through [`ffi`] (header `include/tlsctx.h`) and to Java through
 //! the JNI functions of the `jni` module (package `org.tlsctx`).
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod config;
 mod connection;
 mod context;

@@ -41,7 +41,11 @@ impl Inputs {
             Some(path) => Some((path.clone(), read_file(path)?)),
             None => None,
         };
-        Ok(Inputs { cert_chain, private_key, trust_bundle })
+        Ok(Inputs {
+            cert_chain,
+            private_key,
+            trust_bundle,
+        })
     }
 
     /// A SHA-256 over every input, so identical content is recognised without building anything.
@@ -50,7 +54,9 @@ impl Inputs {
         for part in [
             self.cert_chain.as_ref().map(|(_, bytes)| bytes.as_slice()),
             self.private_key.as_ref().map(|(_, bytes)| bytes.as_slice()),
-            self.trust_bundle.as_ref().map(|(_, bytes)| bytes.as_slice()),
+            self.trust_bundle
+                .as_ref()
+                .map(|(_, bytes)| bytes.as_slice()),
         ] {
             // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
             let bytes = part.unwrap_or_default();
@@ -66,7 +72,9 @@ impl Inputs {
 fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
     let bytes = fs::read(path).map_err(|err| Error::read_failure(path, err))?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::FileEmpty { path: path.to_path_buf() });
+        return Err(Error::FileEmpty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(bytes)
 }
@@ -74,8 +82,10 @@ fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
 /// Parses every PEM block of a file. A file that does not look like PEM at all but starts like a
 /// DER structure comes back as one block tagged with `der_tag`.
 fn pem_blocks(path: &Path, bytes: &[u8], der_tag: &str) -> Result<Vec<pem::Pem>, Error> {
-    let blocks = pem::parse_many(bytes)
-        .map_err(|err| Error::MalformedPem { path: path.to_path_buf(), detail: err.to_string() })?;
+    let blocks = pem::parse_many(bytes).map_err(|err| Error::MalformedPem {
+        path: path.to_path_buf(),
+        detail: err.to_string(),
+    })?;
     if blocks.is_empty() && !contains(bytes, b"-----BEGIN") {
         if bytes.first() == Some(&0x30) {
             return Ok(vec![pem::Pem::new(der_tag, bytes.to_vec())]);
@@ -95,7 +105,9 @@ fn pem_blocks(path: &Path, bytes: &[u8], der_tag: &str) -> Result<Vec<pem::Pem>,
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 /// Names what a list of PEM blocks holds, for "found X instead" messages.
@@ -129,11 +141,17 @@ pub(crate) fn certificate_chain(
         .map(|block| CertificateDer::from(block.contents().to_vec()))
         .collect();
     if chain.is_empty() {
-        return Err(Error::NoCertificate { path: path.to_path_buf(), found: describe(&blocks) });
+        return Err(Error::NoCertificate {
+            path: path.to_path_buf(),
+            found: describe(&blocks),
+        });
     }
     for certificate in &chain {
         x509_parser::parse_x509_certificate(certificate).map_err(|err| {
-            Error::InvalidCertificate { path: path.to_path_buf(), detail: err.to_string() }
+            Error::InvalidCertificate {
+                path: path.to_path_buf(),
+                detail: err.to_string(),
+            }
         })?;
     }
     Ok(chain)
@@ -153,18 +171,26 @@ pub(crate) fn private_key(
         .collect();
     let key = match keys.as_slice() {
         [] => {
-            return Err(Error::NoPrivateKey { path: path.to_path_buf(), found: describe(&blocks) })
+            return Err(Error::NoPrivateKey {
+                path: path.to_path_buf(),
+                found: describe(&blocks),
+            })
         }
         [key] => *key,
         _ => {
-            return Err(Error::MultiplePrivateKeys { path: path.to_path_buf(), count: keys.len() })
+            return Err(Error::MultiplePrivateKeys {
+                path: path.to_path_buf(),
+                count: keys.len(),
+            })
         }
     };
 
     if let Some(proc_type) = key.headers().get("Proc-Type") {
         if proc_type.contains("ENCRYPTED") {
             if password.is_none() {
-                return Err(Error::KeyEncrypted { path: path.to_path_buf() });
+                return Err(Error::KeyEncrypted {
+                    path: path.to_path_buf(),
+                });
             }
             // Traditional OpenSSL encryption is planned with the rest of the key formats; until
             // then such a key must be converted with `openssl pkcs8 -topk8`.
@@ -195,18 +221,28 @@ fn decrypt_pkcs8(
     password: Option<&str>,
 ) -> Result<PrivateKeyDer<'static>, Error> {
     let Some(password) = password else {
-        return Err(Error::KeyEncrypted { path: path.to_path_buf() });
+        return Err(Error::KeyEncrypted {
+            path: path.to_path_buf(),
+        });
     };
-    let encrypted = pkcs8::EncryptedPrivateKeyInfo::from_der(der)
-        .map_err(|err| Error::MalformedPem { path: path.to_path_buf(), detail: err.to_string() })?;
+    let encrypted =
+        pkcs8::EncryptedPrivateKeyInfo::from_der(der).map_err(|err| Error::MalformedPem {
+            path: path.to_path_buf(),
+            detail: err.to_string(),
+        })?;
     let decrypted = encrypted.decrypt(password).map_err(|err| match err {
         // pkcs5 0.7 reports a bad padding after decryption, the sign of a wrong password, as
         // EncryptFailed.
         pkcs8::Error::EncryptedPrivateKey(
             pkcs8::pkcs5::Error::DecryptFailed | pkcs8::pkcs5::Error::EncryptFailed,
-        ) => Error::WrongPassword { path: path.to_path_buf() },
+        ) => Error::WrongPassword {
+            path: path.to_path_buf(),
+        },
         pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm { oid }) => {
-            Error::UnsupportedEncryption { path: path.to_path_buf(), scheme: format!("OID {oid}") }
+            Error::UnsupportedEncryption {
+                path: path.to_path_buf(),
+                scheme: format!("OID {oid}"),
+            }
         }
         other => Error::UnsupportedEncryption {
             path: path.to_path_buf(),
@@ -217,7 +253,9 @@ fn decrypt_pkcs8(
     // A wrong password passes the padding check about once in 256 tries; the result is then not
     // a PrivateKeyInfo structure, so check it before calling it a key.
     if pkcs8::PrivateKeyInfo::from_der(&der).is_err() {
-        return Err(Error::WrongPassword { path: path.to_path_buf() });
+        return Err(Error::WrongPassword {
+            path: path.to_path_buf(),
+        });
     }
     Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)))
 }
@@ -231,10 +269,13 @@ pub(crate) fn certified_key(
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<CertifiedKey>, Error> {
     let signing_key: Arc<dyn SigningKey> =
-        provider.key_provider.load_private_key(key).map_err(|err| Error::UnsupportedKey {
-            path: key_path.to_path_buf(),
-            detail: err.to_string(),
-        })?;
+        provider
+            .key_provider
+            .load_private_key(key)
+            .map_err(|err| Error::UnsupportedKey {
+                path: key_path.to_path_buf(),
+                detail: err.to_string(),
+            })?;
     let certified = CertifiedKey::new(chain, signing_key);
     match certified.keys_match() {
         Ok(()) => Ok(Arc::new(certified)),
@@ -264,10 +305,12 @@ pub(crate) fn certified_key(
 pub(crate) fn root_store(path: &Path, bytes: &[u8]) -> Result<rustls::RootCertStore, Error> {
     let mut roots = rustls::RootCertStore::empty();
     for certificate in certificate_chain(path, bytes)? {
-        roots.add(certificate).map_err(|err| Error::InvalidCertificate {
-            path: path.to_path_buf(),
-            detail: err.to_string(),
-        })?;
+        roots
+            .add(certificate)
+            .map_err(|err| Error::InvalidCertificate {
+                path: path.to_path_buf(),
+                detail: err.to_string(),
+            })?;
     }
     Ok(roots)
 }
@@ -289,12 +332,21 @@ pub struct LeafInfo {
 
 impl LeafInfo {
     pub(crate) fn read(path: &Path, leaf: &CertificateDer<'_>) -> Result<Self, Error> {
-        let (_, parsed) = x509_parser::parse_x509_certificate(leaf).map_err(|err| {
-            Error::InvalidCertificate { path: path.to_path_buf(), detail: err.to_string() }
-        })?;
+        let (_, parsed) =
+            x509_parser::parse_x509_certificate(leaf).map_err(|err| Error::InvalidCertificate {
+                path: path.to_path_buf(),
+                detail: err.to_string(),
+            })?;
         let serial = parsed.tbs_certificate.raw_serial();
-        let serial = serial.iter().skip_while(|byte| **byte == 0).collect::<Vec<_>>();
-        let serial = if serial.is_empty() { "0".to_string() } else { hex(serial) };
+        let serial = serial
+            .iter()
+            .skip_while(|byte| **byte == 0)
+            .collect::<Vec<_>>();
+        let serial = if serial.is_empty() {
+            "0".to_string()
+        } else {
+            hex(serial)
+        };
         Ok(LeafInfo {
             fingerprint: hex(digest::digest(&digest::SHA256, leaf).as_ref()),
             subject: parsed.subject().to_string(),
@@ -306,5 +358,8 @@ impl LeafInfo {
 }
 
 pub(crate) fn hex<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> String {
-    bytes.into_iter().map(|byte| format!("{byte:02x}")).collect()
+    bytes
+        .into_iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

@@ -82,9 +82,15 @@ impl ReloadingContext {
             config,
             lineage,
             current: ArcSwap::from_pointee(first),
-            reloads: Mutex::new(ReloadStats { last_swap: Some(SystemTime::now()), ..Default::default() }),
+            reloads: Mutex::new(ReloadStats {
+                last_swap: Some(SystemTime::now()),
+                ..Default::default()
+            }),
         });
-        Ok(ReloadingContext { shared, watcher: None })
+        Ok(ReloadingContext {
+            shared,
+            watcher: None,
+        })
     }
 
     /// Like [`new`](Self::new), and starts a thread that reloads every `interval`, comparing the
@@ -99,16 +105,16 @@ impl ReloadingContext {
         let shared = reloading.shared.clone();
         let thread = std::thread::Builder::new()
             .name("tlsctx-watcher".into())
-            .spawn(move || loop {
-                match stopped.recv_timeout(interval) {
-                    Err(RecvTimeoutError::Timeout) => {
-                        // The outcome is logged and counted inside reload().
-                        let _ = shared.reload();
-                    }
-                    Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+            .spawn(move || {
+                // A message or a dropped sender both mean stop; only a timeout means poll.
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                    // The outcome is logged and counted inside reload().
+                    let _ = shared.reload();
                 }
             })
-            .map_err(|err| Error::InvalidConfig(format!("cannot start the watcher thread: {err}")))?;
+            .map_err(|err| {
+                Error::InvalidConfig(format!("cannot start the watcher thread: {err}"))
+            })?;
         reloading.watcher = Some(Watcher { stop, thread });
         Ok(reloading)
     }
@@ -147,7 +153,9 @@ impl ReloadingContext {
 
 impl Shared {
     fn stats(&self) -> MutexGuard<'_, ReloadStats> {
-        self.reloads.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.reloads
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn reload(&self) -> Result<ReloadOutcome, Error> {
@@ -157,7 +165,13 @@ impl Shared {
             if inputs.digest() == *current.digest() {
                 return Ok(None);
             }
-            Context::build(&self.config, &inputs, current.generation() + 1, &self.lineage).map(Some)
+            Context::build(
+                &self.config,
+                &inputs,
+                current.generation() + 1,
+                &self.lineage,
+            )
+            .map(Some)
         });
         match built {
             Ok(Some(next)) => {

@@ -1,5 +1,6 @@
 //! In-memory handshakes through the Rust API: TLS 1.2 and 1.3, RSA and ECDSA, ALPN, client
 //! authentication, and the engine-style record steps the Java engine relies on.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -8,8 +9,14 @@ use std::sync::Arc;
 use common::{case, generate, pump, send};
 use tlsctx::{flags, ClientAuth, Connection, Context, Error, TlsConfig, Versions};
 
-const TLS12: Versions = Versions { tls12: true, tls13: false };
-const TLS13: Versions = Versions { tls12: false, tls13: true };
+const TLS12: Versions = Versions {
+    tls12: true,
+    tls13: false,
+};
+const TLS13: Versions = Versions {
+    tls12: false,
+    tls13: true,
+};
 
 fn pair(server: &Arc<Context>, client: &Arc<Context>) -> (Connection, Connection) {
     let server = Connection::server(server.clone()).unwrap();
@@ -30,8 +37,14 @@ fn handshake_and_talk(server_config: TlsConfig, client_config: TlsConfig, leaf_d
     assert_eq!(server.server_name(), Some("localhost"));
     assert_eq!(client.peer_certificates().unwrap()[0].as_ref(), leaf_der);
 
-    assert_eq!(send(&mut client, &mut server, b"ping from the client"), b"ping from the client");
-    assert_eq!(send(&mut server, &mut client, b"pong from the server"), b"pong from the server");
+    assert_eq!(
+        send(&mut client, &mut server, b"ping from the client"),
+        b"ping from the client"
+    );
+    assert_eq!(
+        send(&mut server, &mut client, b"pong from the server"),
+        b"pong from the server"
+    );
 
     client.send_close_notify();
     pump(&mut client, &mut server).unwrap();
@@ -44,7 +57,9 @@ fn handshake_and_talk(server_config: TlsConfig, client_config: TlsConfig, leaf_d
 }
 
 fn rsa_server() -> TlsConfig {
-    TlsConfig::server().cert_chain(case("B05", "server.crt")).private_key(case("B05", "server-pkcs1.key"))
+    TlsConfig::server()
+        .cert_chain(case("B05", "server.crt"))
+        .private_key(case("B05", "server-pkcs1.key"))
 }
 
 fn rsa_client() -> TlsConfig {
@@ -84,9 +99,16 @@ fn tls13_and_tls12_with_ecdsa_p256() {
     let dir = tempfile::tempdir().unwrap();
     let identity = generate(dir.path(), "ecdsa", &rcgen::PKCS_ECDSA_P256_SHA256);
     for (versions, expected) in [(TLS13, 0x0304), (TLS12, 0x0303)] {
-        let server = TlsConfig::server().cert_chain(&identity.cert).private_key(&identity.key);
-        let client = TlsConfig::client().trust_bundle(&identity.ca).versions(versions);
-        assert_eq!(handshake_and_talk(server, client, &identity.leaf_der), expected);
+        let server = TlsConfig::server()
+            .cert_chain(&identity.cert)
+            .private_key(&identity.key);
+        let client = TlsConfig::client()
+            .trust_bundle(&identity.ca)
+            .versions(versions);
+        assert_eq!(
+            handshake_and_talk(server, client, &identity.leaf_der),
+            expected
+        );
     }
 }
 
@@ -105,11 +127,15 @@ fn context_metadata_describes_the_leaf() {
 #[test]
 fn client_certificate_required_and_presented() {
     let server = Context::load(
-        &rsa_server().trust_bundle(case("B05", "ca.crt")).client_auth(ClientAuth::Require),
+        &rsa_server()
+            .trust_bundle(case("B05", "ca.crt"))
+            .client_auth(ClientAuth::Require),
     )
     .unwrap();
     let client = Context::load(
-        &rsa_client().cert_chain(case("B05", "client.crt")).private_key(case("B05", "client-pkcs1.key")),
+        &rsa_client()
+            .cert_chain(case("B05", "client.crt"))
+            .private_key(case("B05", "client-pkcs1.key")),
     )
     .unwrap();
     let (mut client, mut server) = pair(&server, &client);
@@ -122,19 +148,26 @@ fn client_certificate_required_and_presented() {
 #[test]
 fn client_certificate_required_and_missing_fails_the_handshake() {
     let server = Context::load(
-        &rsa_server().trust_bundle(case("B05", "ca.crt")).client_auth(ClientAuth::Require),
+        &rsa_server()
+            .trust_bundle(case("B05", "ca.crt"))
+            .client_auth(ClientAuth::Require),
     )
     .unwrap();
     let client = Context::load(&rsa_client()).unwrap();
     let (mut client, mut server) = pair(&server, &client);
     let failure = pump(&mut client, &mut server).unwrap_err();
-    assert!(matches!(failure, Error::Tls(rustls::Error::NoCertificatesPresented)), "{failure:?}");
+    assert!(
+        matches!(failure, Error::Tls(rustls::Error::NoCertificatesPresented)),
+        "{failure:?}"
+    );
 }
 
 #[test]
 fn client_certificate_optional_accepts_a_client_without_one() {
     let server = Context::load(
-        &rsa_server().trust_bundle(case("B05", "ca.crt")).client_auth(ClientAuth::Optional),
+        &rsa_server()
+            .trust_bundle(case("B05", "ca.crt"))
+            .client_auth(ClientAuth::Optional),
     )
     .unwrap();
     let client = Context::load(&rsa_client()).unwrap();
@@ -151,7 +184,12 @@ fn client_rejects_a_server_outside_its_trust_bundle() {
     let (mut client, mut server) = pair(&server, &client);
     let failure = pump(&mut client, &mut server).unwrap_err();
     assert!(
-        matches!(failure, Error::Tls(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))),
+        matches!(
+            failure,
+            Error::Tls(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        ),
         "{failure:?}"
     );
 }
@@ -211,7 +249,10 @@ fn engine_steps_report_finished_once_per_side() {
         .map(|(side, _)| *side)
         .collect();
     assert_eq!(finished.len(), 2, "{steps:?}");
-    assert!(finished.contains(&'c') && finished.contains(&'s'), "{steps:?}");
+    assert!(
+        finished.contains(&'c') && finished.contains(&'s'),
+        "{steps:?}"
+    );
 }
 
 #[test]
@@ -225,14 +266,20 @@ fn engine_unwrap_needs_a_whole_record_and_room_for_it() {
     let mut record = vec![0u8; 2048];
     let step = client.wrap_record(&message, &mut record).unwrap();
     assert_eq!(step.consumed, 1000);
-    assert_eq!(step.produced, 1000 + 22, "TLS 1.3 adds header, content type and tag");
+    assert_eq!(
+        step.produced,
+        1000 + 22,
+        "TLS 1.3 adds header, content type and tag"
+    );
     let record = &record[..step.produced];
 
     let mut plaintext = vec![0u8; 4096];
     let short = server.unwrap_record(&record[..4], &mut plaintext).unwrap();
     assert_eq!((short.consumed, short.produced), (0, 0));
     assert_ne!(short.flags & flags::UNDERFLOW, 0);
-    let partial = server.unwrap_record(&record[..record.len() - 1], &mut plaintext).unwrap();
+    let partial = server
+        .unwrap_record(&record[..record.len() - 1], &mut plaintext)
+        .unwrap();
     assert_eq!((partial.consumed, partial.produced), (0, 0));
     assert_ne!(partial.flags & flags::UNDERFLOW, 0);
     let cramped = server.unwrap_record(record, &mut plaintext[..500]).unwrap();
@@ -242,7 +289,10 @@ fn engine_unwrap_needs_a_whole_record_and_room_for_it() {
     let whole = server.unwrap_record(record, &mut plaintext).unwrap();
     assert_eq!((whole.consumed, whole.produced), (record.len(), 1000));
     assert_eq!(&plaintext[..1000], &message[..]);
-    assert_eq!(whole.flags & (flags::UNDERFLOW | flags::OVERFLOW | flags::HANDSHAKING), 0);
+    assert_eq!(
+        whole.flags & (flags::UNDERFLOW | flags::OVERFLOW | flags::HANDSHAKING),
+        0
+    );
 }
 
 #[test]
@@ -275,7 +325,10 @@ fn server_selecting_alpn_pauses_after_the_client_hello() {
     let step = server.unwrap_record(&hello[..n], &mut plaintext).unwrap();
     assert_eq!(step.consumed, n);
     assert_ne!(step.flags & flags::CLIENT_HELLO, 0);
-    assert_eq!(server.offered_alpn().unwrap(), vec![b"spdy/3".to_vec(), b"h2".to_vec()]);
+    assert_eq!(
+        server.offered_alpn().unwrap(),
+        vec![b"spdy/3".to_vec(), b"h2".to_vec()]
+    );
 
     server.accept(Some(b"h2")).unwrap();
     assert_eq!(server.flags() & flags::CLIENT_HELLO, 0);

@@ -1,4 +1,5 @@
 //! Loading errors name the file and the problem, for every condition an operator meets first.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -15,10 +16,16 @@ fn load_server(cert: &std::path::Path, key: &std::path::Path) -> Error {
 fn a_key_in_the_certificate_file_is_named() {
     let key = case("B05", "server-pkcs8.key");
     let failure = load_server(&key, &key);
-    assert!(matches!(failure, Error::NoCertificate { .. }), "{failure:?}");
+    assert!(
+        matches!(failure, Error::NoCertificate { .. }),
+        "{failure:?}"
+    );
     assert_eq!(
         failure.to_string(),
-        format!("{}: no certificate found (found a private key)", key.display())
+        format!(
+            "{}: no certificate found (found a private key)",
+            key.display()
+        )
     );
 }
 
@@ -29,7 +36,10 @@ fn a_certificate_in_the_key_file_is_named() {
     assert!(matches!(failure, Error::NoPrivateKey { .. }), "{failure:?}");
     assert_eq!(
         failure.to_string(),
-        format!("{}: no private key found (found a certificate)", cert.display())
+        format!(
+            "{}: no private key found (found a certificate)",
+            cert.display()
+        )
     );
 }
 
@@ -40,7 +50,9 @@ fn text_without_pem_armour_is_malformed() {
     fs::write(&cert, "this is not a certificate\n").unwrap();
     let failure = load_server(&cert, &case("B05", "server.crt"));
     assert!(matches!(failure, Error::MalformedPem { .. }), "{failure:?}");
-    assert!(failure.to_string().starts_with(&format!("{}: malformed PEM", cert.display())));
+    assert!(failure
+        .to_string()
+        .starts_with(&format!("{}: malformed PEM", cert.display())));
 }
 
 #[test]
@@ -51,7 +63,10 @@ fn two_keys_in_one_file_are_refused() {
     bytes.extend(fs::read(case("B19", "other-rsa.key")).unwrap());
     fs::write(&key, bytes).unwrap();
     let failure = load_server(&case("B05", "server.crt"), &key);
-    assert_eq!(failure.to_string(), format!("{}: expected one private key, found 2", key.display()));
+    assert_eq!(
+        failure.to_string(),
+        format!("{}: expected one private key, found 2", key.display())
+    );
 }
 
 #[test]
@@ -68,7 +83,10 @@ fn client_auth_without_a_trust_bundle_is_an_incomplete_configuration() {
         .private_key(case("B05", "server-pkcs8.key"))
         .client_auth(ClientAuth::Require);
     let failure = Context::load(&config).unwrap_err();
-    assert_eq!(failure.to_string(), "invalid configuration: client authentication Require needs a trust bundle");
+    assert_eq!(
+        failure.to_string(),
+        "invalid configuration: client authentication Require needs a trust bundle"
+    );
 }
 
 #[test]
@@ -87,13 +105,20 @@ fn encrypted_pkcs8_key_needs_its_password() {
     assert!(matches!(missing, Error::KeyEncrypted { .. }), "{missing:?}");
 
     let wrong = Context::load(
-        &TlsConfig::server().cert_chain(&cert).private_key(&key).key_password("not the password"),
+        &TlsConfig::server()
+            .cert_chain(&cert)
+            .private_key(&key)
+            .key_password("not the password"),
     )
     .unwrap_err();
     assert!(matches!(wrong, Error::WrongPassword { .. }), "{wrong:?}");
 
-    let loaded =
-        Context::load(&TlsConfig::server().cert_chain(&cert).private_key(&key).key_password(password))
-            .unwrap();
+    let loaded = Context::load(
+        &TlsConfig::server()
+            .cert_chain(&cert)
+            .private_key(&key)
+            .key_password(password),
+    )
+    .unwrap();
     assert_eq!(loaded.generation(), 1);
 }

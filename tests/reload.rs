@@ -1,5 +1,6 @@
 //! Reloading contexts: swaps while connections stay on their generation, unchanged content,
 //! bad rotations that keep the current generation, and the polling watcher.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -17,7 +18,9 @@ struct Served {
 
 impl Served {
     fn new() -> Self {
-        let served = Served { dir: tempfile::tempdir().unwrap() };
+        let served = Served {
+            dir: tempfile::tempdir().unwrap(),
+        };
         served.install("B05", "server.crt", "server-pkcs1.key");
         served
     }
@@ -36,14 +39,20 @@ impl Served {
     }
 
     fn config(&self) -> TlsConfig {
-        TlsConfig::server().cert_chain(self.cert()).private_key(self.key())
+        TlsConfig::server()
+            .cert_chain(self.cert())
+            .private_key(self.key())
     }
 }
 
 fn fingerprint(path: &Path) -> String {
     let pem = pem::parse(fs::read(path).unwrap()).unwrap();
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, pem.contents());
-    digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
+    digest
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// A client trusting both the B05 and the B01 roots, so it accepts either generation.
@@ -67,7 +76,11 @@ fn connect(reloading: &ReloadingContext) -> (Connection, Connection) {
 fn served_fingerprint(client: &Connection) -> String {
     let leaf = &client.peer_certificates().unwrap()[0];
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, leaf);
-    digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
+    digest
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[test]
@@ -75,24 +88,44 @@ fn reload_while_a_connection_is_open() {
     let served = Served::new();
     let reloading = ReloadingContext::new(served.config()).unwrap();
     let (mut old_client, mut old_server) = connect(&reloading);
-    assert_eq!(served_fingerprint(&old_client), fingerprint(&case("B05", "server.crt")));
+    assert_eq!(
+        served_fingerprint(&old_client),
+        fingerprint(&case("B05", "server.crt"))
+    );
 
     served.install("B01", "server.crt", "server.key");
-    assert_eq!(reloading.reload().unwrap(), ReloadOutcome::Swapped { generation: 2 });
+    assert_eq!(
+        reloading.reload().unwrap(),
+        ReloadOutcome::Swapped { generation: 2 }
+    );
     assert_eq!(reloading.current().generation(), 2);
-    assert_eq!(reloading.live_generations(), 2, "the open connection holds generation 1");
+    assert_eq!(
+        reloading.live_generations(),
+        2,
+        "the open connection holds generation 1"
+    );
 
-    assert_eq!(send(&mut old_client, &mut old_server, b"still here"), b"still here");
+    assert_eq!(
+        send(&mut old_client, &mut old_server, b"still here"),
+        b"still here"
+    );
     assert_eq!(old_server.context().generation(), 1);
 
     let (new_client, new_server) = connect(&reloading);
     assert_eq!(new_server.context().generation(), 2);
-    assert_eq!(served_fingerprint(&new_client), fingerprint(&case("B01", "server.crt")));
+    assert_eq!(
+        served_fingerprint(&new_client),
+        fingerprint(&case("B01", "server.crt"))
+    );
 
     drop((old_client, old_server));
     assert_eq!(reloading.live_generations(), 1);
     drop((new_client, new_server));
-    assert_eq!(reloading.live_generations(), 1, "the current generation stays");
+    assert_eq!(
+        reloading.live_generations(),
+        1,
+        "the current generation stays"
+    );
 }
 
 #[test]
@@ -129,12 +162,18 @@ fn bad_rotation_keeps_the_current_generation(
     assert_eq!(reloading.live_generations(), 1);
     let stats = reloading.stats();
     assert_eq!(stats.failed, 1);
-    assert_eq!(stats.last_error.as_deref(), Some(failure.to_string().as_str()));
+    assert_eq!(
+        stats.last_error.as_deref(),
+        Some(failure.to_string().as_str())
+    );
     let (client, _server) = connect(&reloading);
     assert_eq!(served_fingerprint(&client), b05);
 
     served.install("B01", "server.crt", "server.key");
-    assert_eq!(reloading.reload().unwrap(), ReloadOutcome::Swapped { generation: 2 });
+    assert_eq!(
+        reloading.reload().unwrap(),
+        ReloadOutcome::Swapped { generation: 2 }
+    );
     assert_eq!(reloading.stats().last_error, None);
 }
 
@@ -174,10 +213,15 @@ fn the_mismatch_case_b19_fails_at_load_time() {
             .cert_chain(case("B19", "server.crt"))
             .private_key(case("B19", other));
         let failure = Context::load(&config).unwrap_err();
-        assert!(matches!(failure, Error::KeyMismatch { .. }), "{other}: {failure:?}");
+        assert!(
+            matches!(failure, Error::KeyMismatch { .. }),
+            "{other}: {failure:?}"
+        );
         assert!(failure.to_string().contains(other), "{failure}");
         assert!(
-            failure.to_string().contains("private key does not match the certificate's public key"),
+            failure
+                .to_string()
+                .contains("private key does not match the certificate's public key"),
             "{failure}"
         );
     }
@@ -185,7 +229,10 @@ fn the_mismatch_case_b19_fails_at_load_time() {
         .trust_bundle(case("B19", "ca.crt"))
         .cert_chain(case("B19", "client.crt"))
         .private_key(case("B19", "client-other.key"));
-    assert!(matches!(Context::load(&client).unwrap_err(), Error::KeyMismatch { .. }));
+    assert!(matches!(
+        Context::load(&client).unwrap_err(),
+        Error::KeyMismatch { .. }
+    ));
 }
 
 #[test]
@@ -201,7 +248,10 @@ fn polling_watcher_swaps_after_a_rotation() {
     }
     assert_eq!(reloading.current().generation(), 2);
     let (client, _server) = connect(&reloading);
-    assert_eq!(served_fingerprint(&client), fingerprint(&case("B01", "server.crt")));
+    assert_eq!(
+        served_fingerprint(&client),
+        fingerprint(&case("B01", "server.crt"))
+    );
 }
 
 #[test]
@@ -212,5 +262,8 @@ fn creation_fails_when_the_files_are_missing() {
         .private_key(dir.path().join("absent.key"));
     let failure = ReloadingContext::new(config).err().unwrap();
     assert!(matches!(failure, Error::FileNotFound { .. }), "{failure:?}");
-    assert!(failure.to_string().ends_with("absent.crt: file not found"), "{failure}");
+    assert!(
+        failure.to_string().ends_with("absent.crt: file not found"),
+        "{failure}"
+    );
 }

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 
 use zeroize::Zeroizing;
 
-use super::{boundary, str_arg, write_out, Failure, tls_result};
+use super::{boundary, str_arg, tls_result, write_out, Failure};
 use crate::config::{ClientAuth, Role, TlsConfig, Versions};
 
 /// A configuration under construction: the files and settings a context is loaded from.
@@ -44,22 +44,28 @@ pub const TLS_VERSION_TLS13: u32 = 2;
 ///
 /// On success `*config_out` receives a configuration owned by the caller, to be freed with
 /// [`tls_config_free`]. `config_out` must not be NULL.
+///
+/// # Safety
+///
+/// `config_out` is a writable pointer.
 #[no_mangle]
-pub extern "C" fn tls_config_new(role: u32, config_out: *mut *mut tls_config) -> tls_result {
+pub unsafe extern "C" fn tls_config_new(role: u32, config_out: *mut *mut tls_config) -> tls_result {
     boundary(|| {
         let config = match role {
             r if r == tls_role::Server as u32 => TlsConfig::server(),
             r if r == tls_role::Client as u32 => TlsConfig::client(),
-            other => return Err(Failure::new(
-                tls_result::InvalidArgument,
-                format!("role {other} is neither TLS_ROLE_SERVER nor TLS_ROLE_CLIENT"),
-            )),
+            other => {
+                return Err(Failure::new(
+                    tls_result::InvalidArgument,
+                    format!("role {other} is neither TLS_ROLE_SERVER nor TLS_ROLE_CLIENT"),
+                ))
+            }
         };
         if config_out.is_null() {
             return Err(Failure::null("config_out"));
         }
         let config = Box::into_raw(Box::new(tls_config(config)));
-        // SAFETY: checked non-NULL; the caller provides a writable pointer slot.
+        // SAFETY: checked non-NULL; writable by the caller's promise.
         unsafe { write_out(config_out, config, "config_out") }
     })
 }
@@ -88,7 +94,9 @@ pub unsafe extern "C" fn tls_config_free(config: *mut tls_config) {
 /// `config` is NULL or a live pointer from [`tls_config_new`], not used by another thread.
 unsafe fn config_mut<'a>(config: *mut tls_config) -> Result<&'a mut TlsConfig, Failure> {
     // SAFETY: the caller's promise; as_mut turns NULL into None.
-    unsafe { config.as_mut() }.map(|config| &mut config.0).ok_or_else(|| Failure::null("config"))
+    unsafe { config.as_mut() }
+        .map(|config| &mut config.0)
+        .ok_or_else(|| Failure::null("config"))
 }
 
 /// Sets the PEM file with the certificate chain, leaf first. The path is copied; the file is read
@@ -251,7 +259,9 @@ pub(crate) fn versions_from_mask(mask: u32) -> Result<Versions, Failure> {
     if !versions.tls12 && !versions.tls13 || mask & !(TLS_VERSION_TLS12 | TLS_VERSION_TLS13) != 0 {
         return Err(Failure::new(
             tls_result::InvalidArgument,
-            format!("TLS version mask {mask:#x} must combine TLS_VERSION_TLS12 and TLS_VERSION_TLS13"),
+            format!(
+                "TLS version mask {mask:#x} must combine TLS_VERSION_TLS12 and TLS_VERSION_TLS13"
+            ),
         ));
     }
     Ok(versions)

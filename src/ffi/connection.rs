@@ -3,7 +3,9 @@
 use std::ffi::c_char;
 
 use super::context::context;
-use super::{boundary, boundary_value, bytes_arg, bytes_out, str_arg, write_out, Failure, tls_result};
+use super::{
+    boundary, boundary_value, bytes_arg, bytes_out, str_arg, tls_result, write_out, Failure,
+};
 use crate::config::Role;
 use crate::connection::Connection;
 
@@ -19,7 +21,9 @@ pub struct tls_conn(pub(crate) Connection);
 /// `conn` is NULL or a live pointer from `tls_conn_new_*`, not used by another thread.
 unsafe fn conn_mut<'a>(conn: *mut tls_conn) -> Result<&'a mut Connection, Failure> {
     // SAFETY: the caller's promise; as_mut turns NULL into None.
-    unsafe { conn.as_mut() }.map(|conn| &mut conn.0).ok_or_else(|| Failure::null("conn"))
+    unsafe { conn.as_mut() }
+        .map(|conn| &mut conn.0)
+        .ok_or_else(|| Failure::null("conn"))
 }
 
 /// Borrows a connection for reading.
@@ -29,13 +33,19 @@ unsafe fn conn_mut<'a>(conn: *mut tls_conn) -> Result<&'a mut Connection, Failur
 /// As [`conn_mut`].
 unsafe fn conn_ref<'a>(conn: *const tls_conn) -> Result<&'a Connection, Failure> {
     // SAFETY: the caller's promise; as_ref turns NULL into None.
-    unsafe { conn.as_ref() }.map(|conn| &conn.0).ok_or_else(|| Failure::null("conn"))
+    unsafe { conn.as_ref() }
+        .map(|conn| &conn.0)
+        .ok_or_else(|| Failure::null("conn"))
 }
 
 fn wrong_role(expected: Role) -> Failure {
     Failure::new(
         tls_result::WrongRole,
-        format!("a {} connection needs a {} context", role_name(expected), role_name(expected)),
+        format!(
+            "a {} connection needs a {} context",
+            role_name(expected),
+            role_name(expected)
+        ),
     )
 }
 
@@ -242,8 +252,11 @@ pub unsafe extern "C" fn tls_conn_send_close_notify(conn: *mut tls_conn) -> tls_
 /// `conn` is NULL or a live connection.
 #[no_mangle]
 pub unsafe extern "C" fn tls_conn_is_handshaking(conn: *const tls_conn) -> bool {
-    // SAFETY: forwarded caller promise.
-    boundary_value(false, || unsafe { conn_ref(conn) }.is_ok_and(|conn| conn.is_handshaking()))
+    boundary_value(false, || {
+        // SAFETY: forwarded caller promise.
+        let conn = unsafe { conn_ref(conn) };
+        conn.is_ok_and(|conn| conn.is_handshaking())
+    })
 }
 
 /// Whether TLS bytes are waiting for [`tls_conn_write_tls`]. False for NULL.
@@ -253,8 +266,11 @@ pub unsafe extern "C" fn tls_conn_is_handshaking(conn: *const tls_conn) -> bool 
 /// `conn` is NULL or a live connection.
 #[no_mangle]
 pub unsafe extern "C" fn tls_conn_wants_write(conn: *const tls_conn) -> bool {
-    // SAFETY: forwarded caller promise.
-    boundary_value(false, || unsafe { conn_ref(conn) }.is_ok_and(|conn| conn.wants_write()))
+    boundary_value(false, || {
+        // SAFETY: forwarded caller promise.
+        let conn = unsafe { conn_ref(conn) };
+        conn.is_ok_and(|conn| conn.wants_write())
+    })
 }
 
 /// Whether the peer's close_notify has been received. False for NULL.
@@ -264,8 +280,11 @@ pub unsafe extern "C" fn tls_conn_wants_write(conn: *const tls_conn) -> bool {
 /// `conn` is NULL or a live connection.
 #[no_mangle]
 pub unsafe extern "C" fn tls_conn_peer_closed(conn: *const tls_conn) -> bool {
-    // SAFETY: forwarded caller promise.
-    boundary_value(false, || unsafe { conn_ref(conn) }.is_ok_and(|conn| conn.peer_closed()))
+    boundary_value(false, || {
+        // SAFETY: forwarded caller promise.
+        let conn = unsafe { conn_ref(conn) };
+        conn.is_ok_and(|conn| conn.peer_closed())
+    })
 }
 
 /// The negotiated ALPN protocol: `*protocol_out` points into the connection (valid until it is
@@ -325,11 +344,17 @@ pub unsafe extern "C" fn tls_conn_protocol_version(
 ///
 /// `conn` is a live connection; `suite_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn tls_conn_cipher_suite(conn: *const tls_conn, suite_out: *mut u16) -> tls_result {
+pub unsafe extern "C" fn tls_conn_cipher_suite(
+    conn: *const tls_conn,
+    suite_out: *mut u16,
+) -> tls_result {
     boundary(|| {
         // SAFETY: forwarded caller promise.
         let conn = unsafe { conn_ref(conn)? };
-        let suite = conn.cipher_suite().map(|suite| u16::from(suite.suite())).unwrap_or(0);
+        let suite = conn
+            .cipher_suite()
+            .map(|suite| u16::from(suite.suite()))
+            .unwrap_or(0);
         // SAFETY: the caller's promise.
         unsafe { write_out(suite_out, suite, "suite_out") }
     })
@@ -341,7 +366,10 @@ pub unsafe extern "C" fn tls_conn_cipher_suite(conn: *const tls_conn, suite_out:
 ///
 /// `conn` is a live connection; `generation_out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn tls_conn_generation(conn: *const tls_conn, generation_out: *mut u64) -> tls_result {
+pub unsafe extern "C" fn tls_conn_generation(
+    conn: *const tls_conn,
+    generation_out: *mut u64,
+) -> tls_result {
     boundary(|| {
         // SAFETY: forwarded caller promise.
         let generation = unsafe { conn_ref(conn)? }.context().generation();
@@ -370,9 +398,15 @@ pub unsafe extern "C" fn tls_conn_peer_certificate(
         if der_out.is_null() || len_out.is_null() {
             return Err(Failure::null("der_out or len_out"));
         }
-        let certificate = conn.peer_certificates().and_then(|chain| chain.get(index)).ok_or_else(|| {
-            Failure::new(tls_result::InvalidArgument, format!("no peer certificate at index {index}"))
-        })?;
+        let certificate = conn
+            .peer_certificates()
+            .and_then(|chain| chain.get(index))
+            .ok_or_else(|| {
+                Failure::new(
+                    tls_result::InvalidArgument,
+                    format!("no peer certificate at index {index}"),
+                )
+            })?;
         // SAFETY: both checked non-NULL; writable by the caller's promise.
         unsafe {
             der_out.write(certificate.as_ptr());

@@ -4,7 +4,9 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{boundary, boundary_value, copy_text, write_out, Failure, HandleTable, tls_config, tls_result};
+use super::{
+    boundary, boundary_value, copy_text, tls_config, tls_result, write_out, Failure, HandleTable,
+};
 use crate::context::{self, Context};
 use crate::reload::{ReloadOutcome, ReloadingContext};
 
@@ -12,11 +14,15 @@ pub(crate) static CONTEXTS: HandleTable<Context> = HandleTable::new();
 pub(crate) static RELOADERS: HandleTable<ReloadingContext> = HandleTable::new();
 
 pub(crate) fn context(handle: u64) -> Result<Arc<Context>, Failure> {
-    CONTEXTS.get(handle).ok_or_else(|| Failure::invalid_handle("context", handle))
+    CONTEXTS
+        .get(handle)
+        .ok_or_else(|| Failure::invalid_handle("context", handle))
 }
 
 pub(crate) fn reloader(handle: u64) -> Result<Arc<ReloadingContext>, Failure> {
-    RELOADERS.get(handle).ok_or_else(|| Failure::invalid_handle("reloading context", handle))
+    RELOADERS
+        .get(handle)
+        .ok_or_else(|| Failure::invalid_handle("reloading context", handle))
 }
 
 /// Borrows a configuration for reading.
@@ -40,7 +46,10 @@ unsafe fn config_ref<'a>(config: *const tls_config) -> Result<&'a tls_config, Fa
 ///
 /// `config` is a live configuration; `handle_out` a writable pointer.
 #[no_mangle]
-pub unsafe extern "C" fn tls_ctx_load(config: *const tls_config, handle_out: *mut u64) -> tls_result {
+pub unsafe extern "C" fn tls_ctx_load(
+    config: *const tls_config,
+    handle_out: *mut u64,
+) -> tls_result {
     boundary(|| {
         // SAFETY: forwarded caller promise.
         let config = unsafe { config_ref(config)? };
@@ -148,7 +157,10 @@ pub unsafe extern "C" fn tls_ctx_subject(
 ) -> tls_result {
     boundary(|| {
         let context = context(handle)?;
-        let subject = context.leaf().map(|leaf| leaf.subject.as_str()).unwrap_or_default();
+        let subject = context
+            .leaf()
+            .map(|leaf| leaf.subject.as_str())
+            .unwrap_or_default();
         // SAFETY: forwarded caller promises.
         unsafe { copy_text(subject, buf, len, len_out) }
     })
@@ -254,7 +266,10 @@ pub unsafe extern "C" fn tls_reloader_reload(
 ///
 /// `count_out` is a writable pointer.
 #[no_mangle]
-pub unsafe extern "C" fn tls_reloader_live_generations(reloader: u64, count_out: *mut u64) -> tls_result {
+pub unsafe extern "C" fn tls_reloader_live_generations(
+    reloader: u64,
+    count_out: *mut u64,
+) -> tls_result {
     boundary(|| {
         let live = self::reloader(reloader)?.live_generations() as u64;
         // SAFETY: the caller's promise.
@@ -276,7 +291,10 @@ pub unsafe extern "C" fn tls_reloader_last_error(
     len_out: *mut usize,
 ) -> tls_result {
     boundary(|| {
-        let message = self::reloader(reloader)?.stats().last_error.unwrap_or_default();
+        let message = self::reloader(reloader)?
+            .stats()
+            .last_error
+            .unwrap_or_default();
         // SAFETY: forwarded caller promises.
         unsafe { copy_text(&message, buf, len, len_out) }
     })

@@ -24,13 +24,20 @@ struct Slot<T> {
 
 impl<T> HandleTable<T> {
     pub(crate) const fn new() -> Self {
-        HandleTable { slots: Mutex::new(Slots { entries: Vec::new(), free: Vec::new() }) }
+        HandleTable {
+            slots: Mutex::new(Slots {
+                entries: Vec::new(),
+                free: Vec::new(),
+            }),
+        }
     }
 
     fn slots(&self) -> MutexGuard<'_, Slots<T>> {
         // A panic never happens while the lock is held, but a poisoned table would still be
         // consistent: every mutation below is a single assignment.
-        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Stores `value` under a new handle with one reference.
@@ -39,7 +46,11 @@ impl<T> HandleTable<T> {
         let index = match slots.free.pop() {
             Some(index) => index,
             None => {
-                slots.entries.push(Slot { version: 1, references: 0, value: None });
+                slots.entries.push(Slot {
+                    version: 1,
+                    references: 0,
+                    value: None,
+                });
                 (slots.entries.len() - 1) as u32
             }
         };
@@ -49,7 +60,7 @@ impl<T> HandleTable<T> {
         (u64::from(slot.version) << 32) | (u64::from(index) + 1)
     }
 
-    fn slot_mut<'a>(slots: &'a mut Slots<T>, handle: u64) -> Option<&'a mut Slot<T>> {
+    fn slot_mut(slots: &mut Slots<T>, handle: u64) -> Option<&mut Slot<T>> {
         let index = (handle & 0xffff_ffff).checked_sub(1)? as usize;
         let version = (handle >> 32) as u32;
         slots
@@ -134,7 +145,11 @@ mod tests {
         let first = table.insert(Arc::new(1));
         assert_eq!(table.release(first), Some(true));
         let second = table.insert(Arc::new(2));
-        assert_eq!(first & 0xffff_ffff, second & 0xffff_ffff, "the slot is reused");
+        assert_eq!(
+            first & 0xffff_ffff,
+            second & 0xffff_ffff,
+            "the slot is reused"
+        );
         assert_ne!(first, second);
         assert!(table.get(first).is_none());
         assert_eq!(table.release(first), None);

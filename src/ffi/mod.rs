@@ -15,10 +15,10 @@ use std::ffi::{c_char, CStr, CString};
 use std::panic::{self, AssertUnwindSafe};
 
 pub use config::*;
+pub(crate) use config::{client_auth_from, versions_from_mask};
 pub use connection::*;
 pub use context::*;
 pub(crate) use context::{context, reloader, CONTEXTS, RELOADERS};
-pub(crate) use config::{client_auth_from, versions_from_mask};
 pub(crate) use handle::HandleTable;
 
 use crate::error::Error;
@@ -108,11 +108,17 @@ pub(crate) struct Failure {
 
 impl Failure {
     pub(crate) fn new(code: tls_result, message: impl Into<String>) -> Self {
-        Failure { code, message: message.into() }
+        Failure {
+            code,
+            message: message.into(),
+        }
     }
 
     pub(crate) fn null(argument: &str) -> Self {
-        Failure::new(tls_result::NullArgument, format!("argument `{argument}` is NULL"))
+        Failure::new(
+            tls_result::NullArgument,
+            format!("argument `{argument}` is NULL"),
+        )
     }
 
     pub(crate) fn invalid_handle(kind: &str, handle: u64) -> Self {
@@ -125,7 +131,10 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(err: Error) -> Self {
-        Failure { code: tls_result::from(&err), message: err.to_string() }
+        Failure {
+            code: tls_result::from(&err),
+            message: err.to_string(),
+        }
     }
 }
 
@@ -185,7 +194,10 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
     // SAFETY: non-NULL, and the caller promises a NUL-terminated string alive for the call.
     let bytes = unsafe { CStr::from_ptr(ptr) };
     bytes.to_str().map_err(|_| {
-        Failure::new(tls_result::InvalidArgument, format!("argument `{name}` is not UTF-8"))
+        Failure::new(
+            tls_result::InvalidArgument,
+            format!("argument `{name}` is not UTF-8"),
+        )
     })
 }
 
@@ -263,7 +275,11 @@ pub(crate) unsafe fn copy_text(
     if out.len() < text.len() + 1 {
         return Err(Failure::new(
             tls_result::BufferTooSmall,
-            format!("the buffer holds {} bytes; {} are needed", out.len(), text.len() + 1),
+            format!(
+                "the buffer holds {} bytes; {} are needed",
+                out.len(),
+                text.len() + 1
+            ),
         ));
     }
     out[..text.len()].copy_from_slice(text.as_bytes());

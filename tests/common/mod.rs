@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests: case files, generated identities, in-memory pumps.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use std::fs;
@@ -28,17 +29,25 @@ pub struct Identity {
     pub leaf_der: Vec<u8>,
 }
 
-pub fn generate(dir: &Path, prefix: &str, algorithm: &'static rcgen::SignatureAlgorithm) -> Identity {
+pub fn generate(
+    dir: &Path,
+    prefix: &str,
+    algorithm: &'static rcgen::SignatureAlgorithm,
+) -> Identity {
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, format!("{prefix} root"));
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{prefix} root"));
     let ca_key = rcgen::KeyPair::generate_for(algorithm).unwrap();
     let ca = ca_params.self_signed(&ca_key).unwrap();
 
     let mut params =
         rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
             .unwrap();
-    params.distinguished_name.push(rcgen::DnType::CommonName, format!("{prefix} server"));
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{prefix} server"));
     let key = rcgen::KeyPair::generate_for(algorithm).unwrap();
     let leaf = params.signed_by(&key, &ca, &ca_key).unwrap();
 

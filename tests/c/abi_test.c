@@ -1,0 +1,1022 @@
+/*
+ * Tests of the tlsctx C ABI through include/tlsctx.h only: loading the shared certificate cases,
+ * handle misuse, in-memory handshakes between two connections, and reloads that swap, keep the
+ * old generation, or report unchanged files.
+ *
+ * Usage: abi_test CASES_DIR MATERIAL_DIR
+ *
+ * CASES_DIR is the shared acceptance cases (B01, B05, B16, B19 are used). MATERIAL_DIR holds, for
+ * each of b01, b05 and b16, `<case>-server.der` (the DER of that case's server.crt) and
+ * `<case>-server.sha256` (its lowercase hex SHA-256), written by tests/c/run.sh with openssl; the
+ * test also makes its scratch directories for rotated files there.
+ *
+ * Prints one line per failed check and a final line `N passed, M failed`; exits 1 on any
+ * failure.
+ */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tlsctx.h"
+
+static unsigned checks_passed;
+static unsigned checks_failed;
+
+/* Counts one check; a failure prints where it is and what was expected, and testing goes on. */
+#define CHECK(condition, message) \
+    check((condition), __FILE__, __LINE__, "%s", (message))
+
+/* Checks a tls_result against the expected one, naming both and the library's message. */
+#define CHECK_RESULT(call, expected) \
+    check_result((call), (expected), __FILE__, __LINE__, #call)
+
+static bool check(bool condition, const char *file, int line, const char *format, ...)
+{
+    va_list args;
+
+    if (condition) {
+        checks_passed++;
+        return true;
+    }
+    checks_failed++;
+    fprintf(stderr, "%s:%d: FAILED: ", file, line);
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fputc('\n', stderr);
+    return false;
+}
+
+static bool check_result(tls_result actual, tls_result expected, const char *file, int line,
+                         const char *call)
+{
+    if (actual == expected)
+        return check(true, file, line, "%s", call);
+    return check(false, file, line, "%s returned %u (%s), expected %u (%s); last error: %s", call,
+                 (unsigned)actual, tls_result_name(actual), (unsigned)expected,
+                 tls_result_name(expected), tls_last_error());
+}
+
+/* Paths and expected values shared by every test. */
+static const char *cases_dir;
+static const char *material_dir;
+
+/* Returns `<cases_dir>/<case_name>/<file_name>` in a static buffer of one of four rotating slots,
+ * so that a call can take a few case paths at once. */
+static const char *case_path(const char *case_name, const char *file_name)
+{
+    static char slots[4][4096];
+    static unsigned next;
+    char *path = slots[next++ % 4];
+
+    snprintf(path, sizeof(slots[0]), "%s/%s/%s", cases_dir, case_name, file_name);
+    return path;
+}
+
+/* Reads a whole file into a malloc'd buffer; NULL when it cannot be read. */
+static uint8_t *read_file(const char *path, size_t *len_out)
+{
+    FILE *file = fopen(path, "rb");
+    uint8_t *bytes = NULL;
+    size_t capacity = 0;
+    size_t len = 0;
+
+    if (file == NULL)
+        return NULL;
+    for (;;) {
+        if (len == capacity) {
+            size_t grown = capacity == 0 ? 4096 : capacity * 2;
+            uint8_t *larger = realloc(bytes, grown);
+            if (larger == NULL) {
+                free(bytes);
+                fclose(file);
+                return NULL;
+            }
+            bytes = larger;
+            capacity = grown;
+        }
+        size_t got = fread(bytes + len, 1, capacity - len, file);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    fclose(file);
+    *len_out = len;
+    return bytes;
+}
+
+static bool write_file(const char *path, const void *bytes, size_t len)
+{
+    FILE *file = fopen(path, "wb");
+    bool written;
+
+    if (file == NULL)
+        return false;
+    written = fwrite(bytes, 1, len, file) == len;
+    return fclose(file) == 0 && written;
+}
+
+static bool copy_file(const char *from, const char *to)
+{
+    size_t len = 0;
+    uint8_t *bytes = read_file(from, &len);
+    bool copied;
+
+    if (bytes == NULL)
+        return false;
+    copied = write_file(to, bytes, len);
+    free(bytes);
+    return copied;
+}
+
+/* The expected leaf of a case: its DER and the hex SHA-256 of that DER. */
+struct expected_leaf {
+    uint8_t *der;
+    size_t der_len;
+    char fingerprint[65];
+};
+
+static bool expected_leaf_load(const char *case_label, struct expected_leaf *leaf)
+{
+    char path[4096];
+    size_t len = 0;
+    uint8_t *text;
+
+    memset(leaf, 0, sizeof(*leaf));
+    snprintf(path, sizeof(path), "%s/%s-server.der", material_dir, case_label);
+    leaf->der = read_file(path, &leaf->der_len);
+    snprintf(path, sizeof(path), "%s/%s-server.sha256", material_dir, case_label);
+    text = read_file(path, &len);
+    if (leaf->der == NULL || text == NULL || len < 64) {
+        fprintf(stderr, "missing %s material in %s (run tests/c/run.sh)\n", case_label,
+                material_dir);
+        free(text);
+        return false;
+    }
+    memcpy(leaf->fingerprint, text, 64);
+    leaf->fingerprint[64] = '\0';
+    free(text);
+    return true;
+}
+
+static struct expected_leaf b01_leaf, b05_leaf, b16_leaf;
+
+/* ---- Building contexts ---------------------------------------------------------------------- */
+
+static tls_config *server_config(const char *cert_path, const char *key_path)
+{
+    tls_config *config = NULL;
+    static const char *const alpn[] = {"h2", "http/1.1"};
+
+    if (tls_config_new(TLS_ROLE_SERVER, &config) != TLS_RESULT_OK)
+        return NULL;
+    CHECK_RESULT(tls_config_set_cert_chain(config, cert_path), TLS_RESULT_OK);
+    CHECK_RESULT(tls_config_set_private_key(config, key_path), TLS_RESULT_OK);
+    CHECK_RESULT(tls_config_set_alpn(config, alpn, 2), TLS_RESULT_OK);
+    return config;
+}
+
+/* Loads a server context, or returns 0 with the result in `*result_out`. */
+static uint64_t load_server(const char *cert_path, const char *key_path, tls_result *result_out)
+{
+    tls_config *config = server_config(cert_path, key_path);
+    uint64_t handle = 0;
+    tls_result result = TLS_RESULT_NULL_ARGUMENT;
+
+    if (config != NULL)
+        result = tls_ctx_load(config, &handle);
+    tls_config_free(config);
+    if (result_out != NULL)
+        *result_out = result;
+    return result == TLS_RESULT_OK ? handle : 0;
+}
+
+/* A client context trusting `trust_path`, offering `h2` and the versions in `mask`. */
+static uint64_t load_client(const char *trust_path, uint32_t versions_mask)
+{
+    tls_config *config = NULL;
+    uint64_t handle = 0;
+    static const char *const alpn[] = {"h2"};
+
+    if (!CHECK(tls_config_new(TLS_ROLE_CLIENT, &config) == TLS_RESULT_OK, "client config"))
+        return 0;
+    CHECK_RESULT(tls_config_set_trust_bundle(config, trust_path), TLS_RESULT_OK);
+    CHECK_RESULT(tls_config_set_versions(config, versions_mask), TLS_RESULT_OK);
+    CHECK_RESULT(tls_config_set_alpn(config, alpn, 1), TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_load(config, &handle), TLS_RESULT_OK);
+    tls_config_free(config);
+    return handle;
+}
+
+/* ---- Moving bytes between two connections in memory ----------------------------------------- */
+
+/* One side of an in-memory connection and the plaintext it has received so far. */
+struct endpoint {
+    tls_conn *conn;
+    uint8_t inbox[64 * 1024];
+    size_t inbox_len;
+};
+
+/* Takes the plaintext waiting in `side` into its inbox, so that rustls' receive buffer never
+ * fills up between two feeds. */
+static tls_result drain_plaintext(struct endpoint *side)
+{
+    for (;;) {
+        size_t got = 0;
+        size_t room = sizeof(side->inbox) - side->inbox_len;
+        tls_result result = tls_conn_read(side->conn, side->inbox + side->inbox_len, room, &got);
+        if (result != TLS_RESULT_OK)
+            return result;
+        side->inbox_len += got;
+        if (got == 0 || side->inbox_len == sizeof(side->inbox))
+            return TLS_RESULT_OK;
+    }
+}
+
+/* Moves every pending TLS byte from `from` to `to`, feeding it whole; sets `*moved` when any
+ * byte moved. */
+static tls_result transfer(struct endpoint *from, struct endpoint *to, bool *moved)
+{
+    static uint8_t wire[256 * 1024];
+
+    while (tls_conn_wants_write(from->conn)) {
+        size_t len = 0;
+        size_t offset = 0;
+        tls_result result = tls_conn_write_tls(from->conn, wire, sizeof(wire), &len);
+        if (result != TLS_RESULT_OK)
+            return result;
+        if (len == 0)
+            break;
+        *moved = true;
+        while (offset < len) {
+            size_t consumed = 0;
+            result = tls_conn_read_tls(to->conn, wire + offset, len - offset, &consumed);
+            if (result != TLS_RESULT_OK)
+                return result;
+            result = drain_plaintext(to);
+            if (result != TLS_RESULT_OK)
+                return result;
+            if (consumed == 0)
+                break;
+            offset += consumed;
+        }
+    }
+    return TLS_RESULT_OK;
+}
+
+/* Moves bytes both ways until neither side has anything to send. */
+static tls_result pump(struct endpoint *client, struct endpoint *server)
+{
+    for (int round = 0; round < 64; round++) {
+        bool moved = false;
+        tls_result result = transfer(client, server, &moved);
+        if (result == TLS_RESULT_OK)
+            result = transfer(server, client, &moved);
+        if (result != TLS_RESULT_OK)
+            return result;
+        if (!moved)
+            return TLS_RESULT_OK;
+    }
+    return TLS_RESULT_INVALID_STATE;
+}
+
+/* Starts a server connection on `server_ctx` (releasing nothing) and a client connection to
+ * localhost on `client_ctx`, and runs the handshake. */
+static tls_result handshake(uint64_t server_ctx, uint64_t client_ctx, const char *server_name,
+                            struct endpoint *client, struct endpoint *server)
+{
+    tls_result result;
+
+    client->conn = NULL;
+    client->inbox_len = 0;
+    server->conn = NULL;
+    server->inbox_len = 0;
+    result = tls_conn_new_server(server_ctx, &server->conn);
+    if (result != TLS_RESULT_OK)
+        return result;
+    result = tls_conn_new_client(client_ctx, server_name, &client->conn);
+    if (result != TLS_RESULT_OK)
+        return result;
+    result = pump(client, server);
+    if (result != TLS_RESULT_OK)
+        return result;
+    if (tls_conn_is_handshaking(client->conn) || tls_conn_is_handshaking(server->conn))
+        return TLS_RESULT_INVALID_STATE;
+    return TLS_RESULT_OK;
+}
+
+static void endpoints_free(struct endpoint *client, struct endpoint *server)
+{
+    tls_conn_free(client->conn);
+    tls_conn_free(server->conn);
+    client->conn = NULL;
+    server->conn = NULL;
+}
+
+/* Sends `message` from `from` to `to` and checks that exactly those bytes arrive. */
+static bool exchange(struct endpoint *from, struct endpoint *to, const char *message)
+{
+    size_t len = strlen(message);
+    size_t written = 0;
+    bool moved = false;
+    bool same;
+
+    to->inbox_len = 0;
+    if (tls_conn_write(from->conn, (const uint8_t *)message, len, &written) != TLS_RESULT_OK ||
+        written != len)
+        return false;
+    if (transfer(from, to, &moved) != TLS_RESULT_OK)
+        return false;
+    same = to->inbox_len == len && memcmp(to->inbox, message, len) == 0;
+    to->inbox_len = 0;
+    return same;
+}
+
+/* Whether the leaf the client received is byte for byte `leaf`. */
+static bool peer_leaf_is(const struct endpoint *client, const struct expected_leaf *leaf)
+{
+    const uint8_t *der = NULL;
+    size_t len = 0;
+
+    if (tls_conn_peer_certificate(client->conn, 0, &der, &len) != TLS_RESULT_OK)
+        return false;
+    return len == leaf->der_len && memcmp(der, leaf->der, len) == 0;
+}
+
+static uint64_t ctx_generation(uint64_t handle)
+{
+    tls_ctx_info info;
+
+    if (tls_ctx_info_get(handle, &info) != TLS_RESULT_OK)
+        return 0;
+    return info.generation;
+}
+
+static uint64_t reloader_live(uint64_t reloader)
+{
+    uint64_t count = UINT64_MAX;
+
+    if (tls_reloader_live_generations(reloader, &count) != TLS_RESULT_OK)
+        return UINT64_MAX;
+    return count;
+}
+
+static uint64_t reloader_generation(uint64_t reloader)
+{
+    uint64_t handle = 0;
+    uint64_t generation;
+
+    if (tls_reloader_current(reloader, &handle) != TLS_RESULT_OK)
+        return 0;
+    generation = ctx_generation(handle);
+    tls_ctx_release(handle);
+    return generation;
+}
+
+static bool last_error_has(const char *first, const char *second)
+{
+    const char *message = tls_last_error();
+
+    return strstr(message, first) != NULL && (second == NULL || strstr(message, second) != NULL);
+}
+
+/* A scratch directory under the material directory; the caller removes what it put there. */
+static bool scratch_dir(char *path, size_t size, const char *label)
+{
+    snprintf(path, size, "%s/%s-XXXXXX", material_dir, label);
+    return mkdtemp(path) != NULL;
+}
+
+static void join_path(char *out, size_t size, const char *dir, const char *name)
+{
+    snprintf(out, size, "%s/%s", dir, name);
+}
+
+/* ---- Loading ------------------------------------------------------------------------------- */
+
+static void test_load_pkcs1_and_pkcs8_keys(void)
+{
+    const char *cert = case_path("B05", "server.crt");
+    const char *key_names[] = {"server-pkcs1.key", "server-pkcs8.key"};
+
+    for (size_t i = 0; i < 2; i++) {
+        tls_result result;
+        uint64_t handle = load_server(cert, case_path("B05", key_names[i]), &result);
+        tls_ctx_info info;
+        char subject[256];
+        size_t subject_len = 0;
+
+        CHECK_RESULT(result, TLS_RESULT_OK);
+        CHECK(handle != 0, key_names[i]);
+        CHECK_RESULT(tls_ctx_info_get(handle, &info), TLS_RESULT_OK);
+        CHECK(info.generation == 1, "a context loaded on its own is generation 1");
+        CHECK(strcmp(info.fingerprint, b05_leaf.fingerprint) == 0,
+              "fingerprint is the SHA-256 of B05 server.crt's DER");
+        CHECK(info.not_before == 1704067200, "notBefore is 2024-01-01T00:00:00Z");
+        CHECK(info.not_after > info.not_before, "notAfter follows notBefore");
+        CHECK(info.serial[0] != '\0', "serial is set");
+        CHECK_RESULT(tls_ctx_subject(handle, subject, sizeof(subject), &subject_len),
+                     TLS_RESULT_OK);
+        CHECK(subject_len == strlen(subject) && subject_len > 0, "subject is NUL-terminated");
+        CHECK_RESULT(tls_ctx_subject(handle, subject, 2, &subject_len),
+                     TLS_RESULT_BUFFER_TOO_SMALL);
+        CHECK_RESULT(tls_ctx_release(handle), TLS_RESULT_OK);
+    }
+}
+
+static void test_load_errors(void)
+{
+    char dir[4096], empty_path[4200], missing_path[4200];
+    tls_result result;
+    uint64_t handle;
+    const char *b19_key = case_path("B19", "other-rsa.key");
+
+    handle = load_server(case_path("B19", "server.crt"), b19_key, &result);
+    CHECK_RESULT(result, TLS_RESULT_KEY_MISMATCH);
+    CHECK(handle == 0, "no context from a mismatched key");
+    CHECK(last_error_has(b19_key, "does not match"), tls_last_error());
+
+    handle = load_server(case_path("B19", "server.crt"), case_path("B19", "other-ec.key"),
+                         &result);
+    CHECK_RESULT(result, TLS_RESULT_KEY_MISMATCH);
+    CHECK(last_error_has("other-ec.key", "does not match"), tls_last_error());
+
+    if (!CHECK(scratch_dir(dir, sizeof(dir), "load"), "scratch directory"))
+        return;
+    join_path(missing_path, sizeof(missing_path), dir, "absent.key");
+    handle = load_server(case_path("B05", "server.crt"), missing_path, &result);
+    CHECK_RESULT(result, TLS_RESULT_FILE_NOT_FOUND);
+    CHECK(last_error_has(missing_path, "not found"), tls_last_error());
+
+    handle = load_server(missing_path, case_path("B05", "server-pkcs1.key"), &result);
+    CHECK_RESULT(result, TLS_RESULT_FILE_NOT_FOUND);
+    CHECK(last_error_has(missing_path, NULL), tls_last_error());
+
+    join_path(empty_path, sizeof(empty_path), dir, "empty.key");
+    CHECK(write_file(empty_path, "", 0), "write an empty key file");
+    handle = load_server(case_path("B05", "server.crt"), empty_path, &result);
+    CHECK_RESULT(result, TLS_RESULT_FILE_EMPTY);
+    CHECK(last_error_has(empty_path, "empty"), tls_last_error());
+
+    handle = load_server(empty_path, case_path("B05", "server-pkcs1.key"), &result);
+    CHECK_RESULT(result, TLS_RESULT_FILE_EMPTY);
+    CHECK(last_error_has(empty_path, NULL), tls_last_error());
+    CHECK(handle == 0, "no context from an empty file");
+
+    unlink(empty_path);
+    rmdir(dir);
+}
+
+/* A failed call writes nothing to its out-parameter. */
+static void test_out_parameter_untouched_on_failure(void)
+{
+    tls_config *config = server_config(case_path("B19", "server.crt"),
+                                       case_path("B19", "other-rsa.key"));
+    uint64_t handle = 0x5eed;
+
+    CHECK_RESULT(tls_ctx_load(config, &handle), TLS_RESULT_KEY_MISMATCH);
+    CHECK(handle == 0x5eed, "handle_out is untouched after a failed load");
+    CHECK_RESULT(tls_reloader_new(config, 0, &handle), TLS_RESULT_KEY_MISMATCH);
+    CHECK(handle == 0x5eed, "reloader_out is untouched after a failed first load");
+    tls_config_free(config);
+}
+
+/* ---- Misuse --------------------------------------------------------------------------------- */
+
+static void test_null_arguments(void)
+{
+    tls_config *config = NULL;
+    uint64_t handle = 0;
+    uint64_t reloader = 0;
+    uint8_t buf[16];
+    size_t len = 0;
+    uint16_t version = 0;
+    tls_reload_outcome outcome;
+
+    CHECK_RESULT(tls_config_new(TLS_ROLE_SERVER, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_config_set_cert_chain(NULL, "server.crt"), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_config_set_private_key(NULL, "server.key"), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_config_set_versions(NULL, TLS_VERSION_TLS13), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_ctx_load(NULL, &handle), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_reloader_new(NULL, 0, &reloader), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_conn_read_tls(NULL, buf, sizeof(buf), &len), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_conn_write_tls(NULL, buf, sizeof(buf), &len), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_conn_read(NULL, buf, sizeof(buf), &len), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_conn_write(NULL, buf, sizeof(buf), &len), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_conn_send_close_notify(NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_conn_protocol_version(NULL, &version), TLS_RESULT_NULL_ARGUMENT);
+    CHECK(!tls_conn_is_handshaking(NULL), "is_handshaking(NULL) is false");
+    CHECK(!tls_conn_wants_write(NULL), "wants_write(NULL) is false");
+    CHECK(!tls_conn_peer_closed(NULL), "peer_closed(NULL) is false");
+    CHECK(last_error_has("NULL", NULL), tls_last_error());
+
+    CHECK_RESULT(tls_config_new(TLS_ROLE_SERVER, &config), TLS_RESULT_OK);
+    CHECK_RESULT(tls_config_set_cert_chain(config, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_config_set_private_key(config, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_config_set_trust_bundle(config, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_config_set_alpn(config, NULL, 1), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_config_set_alpn(config, NULL, 0), TLS_RESULT_OK);
+    CHECK_RESULT(tls_config_set_versions(config, 0), TLS_RESULT_INVALID_ARGUMENT);
+    CHECK_RESULT(tls_config_set_client_auth(config, 99), TLS_RESULT_INVALID_ARGUMENT);
+    CHECK_RESULT(tls_config_set_cert_chain(config, case_path("B05", "server.crt")),
+                 TLS_RESULT_OK);
+    CHECK_RESULT(tls_config_set_private_key(config, case_path("B05", "server-pkcs1.key")),
+                 TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_load(config, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_reloader_new(config, 0, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_ctx_load(config, &handle), TLS_RESULT_OK);
+    CHECK_RESULT(tls_reloader_new(config, 0, &reloader), TLS_RESULT_OK);
+    tls_config_free(config);
+
+    CHECK_RESULT(tls_ctx_info_get(handle, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_ctx_subject(handle, (char *)buf, sizeof(buf), NULL),
+                 TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_conn_new_server(handle, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_reloader_current(reloader, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_reloader_reload(reloader, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_reloader_live_generations(reloader, NULL), TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_reloader_last_error(reloader, (char *)buf, sizeof(buf), NULL),
+                 TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_reloader_reload(reloader, &outcome), TLS_RESULT_OK);
+    CHECK(outcome == TLS_RELOAD_OUTCOME_UNCHANGED, "the same files reload as unchanged");
+
+    CHECK_RESULT(tls_conn_new_client(handle, "localhost", &(tls_conn *){NULL}),
+                 TLS_RESULT_WRONG_ROLE);
+    CHECK_RESULT(tls_reloader_free(reloader), TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_release(handle), TLS_RESULT_OK);
+}
+
+static void test_handles(void)
+{
+    tls_result result;
+    uint64_t first = load_server(case_path("B05", "server.crt"),
+                                 case_path("B05", "server-pkcs1.key"), &result);
+    uint64_t second;
+    uint64_t reloader = 0;
+    uint64_t never_issued = (UINT64_C(0x7ffffff0) << 32) | UINT64_C(0x7ffffff0);
+    tls_ctx_info info;
+    tls_config *config;
+
+    CHECK_RESULT(result, TLS_RESULT_OK);
+
+    /* Each acquire is matched by one release; the handle lives until the last. */
+    CHECK_RESULT(tls_ctx_acquire(first), TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_release(first), TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_info_get(first, &info), TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_release(first), TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_release(first), TLS_RESULT_INVALID_HANDLE);
+    CHECK(last_error_has("released or never issued", NULL), tls_last_error());
+    CHECK_RESULT(tls_ctx_acquire(first), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_ctx_info_get(first, &info), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_conn_new_server(first, &(tls_conn *){NULL}), TLS_RESULT_INVALID_HANDLE);
+
+    /* The freed slot is reused by the next load; the old handle must not reach the new context. */
+    second = load_server(case_path("B05", "server.crt"), case_path("B05", "server-pkcs8.key"),
+                         &result);
+    CHECK_RESULT(result, TLS_RESULT_OK);
+    CHECK((second & 0xffffffffu) == (first & 0xffffffffu), "the slot is reused");
+    CHECK(second != first, "a reused slot gets a different handle");
+    CHECK_RESULT(tls_ctx_release(first), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_ctx_acquire(first), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_ctx_info_get(second, &info), TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_release(second), TLS_RESULT_OK);
+
+    CHECK_RESULT(tls_ctx_release(0), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_ctx_acquire(0), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_ctx_info_get(0, &info), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_ctx_release(never_issued), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_ctx_acquire(never_issued), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_reloader_reload(never_issued, &(tls_reload_outcome){0}),
+                 TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_reloader_free(0), TLS_RESULT_INVALID_HANDLE);
+
+    tls_conn_free(NULL);
+    tls_config_free(NULL);
+    CHECK(true, "tls_conn_free(NULL) and tls_config_free(NULL) return");
+
+    config = server_config(case_path("B05", "server.crt"), case_path("B05", "server-pkcs1.key"));
+    CHECK_RESULT(tls_reloader_new(config, 0, &reloader), TLS_RESULT_OK);
+    tls_config_free(config);
+    CHECK_RESULT(tls_reloader_free(reloader), TLS_RESULT_OK);
+    CHECK_RESULT(tls_reloader_free(reloader), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_reloader_current(reloader, &first), TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_reloader_live_generations(reloader, &first), TLS_RESULT_INVALID_HANDLE);
+}
+
+/* ---- Handshakes ----------------------------------------------------------------------------- */
+
+static void run_handshake_case(const char *case_name, const char *key_name,
+                               const struct expected_leaf *leaf, uint32_t versions_mask,
+                               uint16_t expected_version)
+{
+    char label[128];
+    tls_result result;
+    uint64_t server_ctx = load_server(case_path(case_name, "server.crt"),
+                                      case_path(case_name, key_name), &result);
+    uint64_t client_ctx = load_client(case_path(case_name, "ca.crt"), versions_mask);
+    struct endpoint *client = calloc(1, sizeof(*client));
+    struct endpoint *server = calloc(1, sizeof(*server));
+    const uint8_t *alpn = NULL;
+    size_t alpn_len = 0;
+    uint16_t version = 0;
+    uint16_t suite = 0;
+    uint64_t generation = 0;
+    const uint8_t *der = NULL;
+    size_t der_len = 0;
+    size_t written = 0;
+
+    snprintf(label, sizeof(label), "%s %s TLS 0x%04x", case_name, key_name, expected_version);
+    CHECK_RESULT(result, TLS_RESULT_OK);
+    if (!CHECK(client != NULL && server != NULL && server_ctx != 0 && client_ctx != 0, label))
+        goto out;
+
+    result = handshake(server_ctx, client_ctx, "localhost", client, server);
+    if (!CHECK_RESULT(result, TLS_RESULT_OK))
+        goto out;
+
+    /* Both connections hold their own reference; the contexts may go right away. */
+    CHECK_RESULT(tls_ctx_release(server_ctx), TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_release(client_ctx), TLS_RESULT_OK);
+    server_ctx = client_ctx = 0;
+
+    CHECK_RESULT(tls_conn_protocol_version(client->conn, &version), TLS_RESULT_OK);
+    CHECK(version == expected_version, label);
+    CHECK_RESULT(tls_conn_protocol_version(server->conn, &version), TLS_RESULT_OK);
+    CHECK(version == expected_version, label);
+    CHECK_RESULT(tls_conn_cipher_suite(server->conn, &suite), TLS_RESULT_OK);
+    CHECK(suite != 0, "a cipher suite is negotiated");
+    CHECK_RESULT(tls_conn_alpn(server->conn, &alpn, &alpn_len), TLS_RESULT_OK);
+    CHECK(alpn_len == 2 && memcmp(alpn, "h2", 2) == 0, "server negotiated ALPN h2");
+    CHECK_RESULT(tls_conn_alpn(client->conn, &alpn, &alpn_len), TLS_RESULT_OK);
+    CHECK(alpn_len == 2 && memcmp(alpn, "h2", 2) == 0, "client negotiated ALPN h2");
+    CHECK_RESULT(tls_conn_generation(server->conn, &generation), TLS_RESULT_OK);
+    CHECK(generation == 1, "a connection on a loaded context is on generation 1");
+
+    CHECK(peer_leaf_is(client, leaf), "the client received the case's server.crt as DER");
+    CHECK_RESULT(tls_conn_peer_certificate(client->conn, 5, &der, &der_len),
+                 TLS_RESULT_INVALID_ARGUMENT);
+    CHECK_RESULT(tls_conn_peer_certificate(server->conn, 0, &der, &der_len),
+                 TLS_RESULT_INVALID_ARGUMENT);
+
+    CHECK(exchange(client, server, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+          "client to server bytes arrive intact");
+    CHECK(exchange(server, client, "HTTP/1.1 204 No Content\r\n\r\n"),
+          "server to client bytes arrive intact");
+
+    CHECK(!tls_conn_peer_closed(server->conn), "no close_notify yet");
+    CHECK_RESULT(tls_conn_send_close_notify(client->conn), TLS_RESULT_OK);
+    CHECK_RESULT(tls_conn_write(client->conn, (const uint8_t *)"x", 1, &written),
+                 TLS_RESULT_INVALID_STATE);
+    CHECK_RESULT(pump(client, server), TLS_RESULT_OK);
+    CHECK(tls_conn_peer_closed(server->conn), "the server saw the client's close_notify");
+    CHECK_RESULT(tls_conn_send_close_notify(server->conn), TLS_RESULT_OK);
+    CHECK_RESULT(pump(client, server), TLS_RESULT_OK);
+    CHECK(tls_conn_peer_closed(client->conn), "the client saw the server's close_notify");
+
+out:
+    if (client != NULL && server != NULL)
+        endpoints_free(client, server);
+    free(client);
+    free(server);
+    if (server_ctx != 0)
+        tls_ctx_release(server_ctx);
+    if (client_ctx != 0)
+        tls_ctx_release(client_ctx);
+}
+
+static void test_handshakes(void)
+{
+    run_handshake_case("B05", "server-pkcs1.key", &b05_leaf, TLS_VERSION_TLS12, 0x0303);
+    run_handshake_case("B05", "server-pkcs1.key", &b05_leaf, TLS_VERSION_TLS13, 0x0304);
+    run_handshake_case("B16", "server.key", &b16_leaf, TLS_VERSION_TLS12, 0x0303);
+    run_handshake_case("B16", "server.key", &b16_leaf, TLS_VERSION_TLS13, 0x0304);
+}
+
+/* A client that does not trust the server's CA, or asks for another name, fails the handshake
+ * with a TLS error; nothing crashes and both connections free cleanly. */
+static void test_handshake_refused(void)
+{
+    tls_result result;
+    uint64_t server_ctx = load_server(case_path("B05", "server.crt"),
+                                      case_path("B05", "server-pkcs1.key"), &result);
+    uint64_t wrong_ca_client = load_client(case_path("B01", "ca.crt"),
+                                           TLS_VERSION_TLS12 | TLS_VERSION_TLS13);
+    uint64_t right_ca_client = load_client(case_path("B05", "ca.crt"), TLS_VERSION_TLS13);
+    struct endpoint *client = calloc(1, sizeof(*client));
+    struct endpoint *server = calloc(1, sizeof(*server));
+
+    if (!CHECK(client != NULL && server != NULL, "allocate endpoints"))
+        goto out;
+
+    CHECK_RESULT(handshake(server_ctx, wrong_ca_client, "localhost", client, server),
+                 TLS_RESULT_TLS_PROTOCOL);
+    CHECK(last_error_has("TLS error", NULL), tls_last_error());
+    endpoints_free(client, server);
+
+    CHECK_RESULT(handshake(server_ctx, right_ca_client, "not-this-server.example", client,
+                           server),
+                 TLS_RESULT_TLS_PROTOCOL);
+    endpoints_free(client, server);
+
+    CHECK_RESULT(handshake(server_ctx, right_ca_client, "127.0.0.1", client, server),
+                 TLS_RESULT_OK);
+    endpoints_free(client, server);
+
+out:
+    free(client);
+    free(server);
+    tls_ctx_release(server_ctx);
+    tls_ctx_release(wrong_ca_client);
+    tls_ctx_release(right_ca_client);
+}
+
+/* The documented contract of tls_conn_read_tls: it takes what it can and the caller offers the
+ * rest again. A peer that wrote 64 KiB arrives in one socket read in practice, so the whole of it
+ * is offered at once here; plaintext is drained between the offers. */
+static void test_large_offer_is_taken_in_parts(void)
+{
+    enum { TOTAL = 64 * 1024 };
+    tls_result result;
+    uint64_t server_ctx = load_server(case_path("B05", "server.crt"),
+                                      case_path("B05", "server-pkcs1.key"), &result);
+    uint64_t client_ctx = load_client(case_path("B05", "ca.crt"), TLS_VERSION_TLS13);
+    struct endpoint *client = calloc(1, sizeof(*client));
+    struct endpoint *server = calloc(1, sizeof(*server));
+    uint8_t *plaintext = malloc(TOTAL);
+    uint8_t *wire = malloc(2 * TOTAL);
+    size_t wire_len = 0;
+    size_t offset = 0;
+    size_t written = 0;
+    size_t received = 0;
+    bool intact = true;
+
+    if (!CHECK(client && server && plaintext && wire, "allocate buffers"))
+        goto out;
+    if (!CHECK_RESULT(handshake(server_ctx, client_ctx, "localhost", client, server),
+                      TLS_RESULT_OK))
+        goto out;
+    for (size_t i = 0; i < TOTAL; i++)
+        plaintext[i] = (uint8_t)(i * 7 + 3);
+    CHECK_RESULT(tls_conn_write(client->conn, plaintext, TOTAL, &written), TLS_RESULT_OK);
+    CHECK(written == TOTAL, "64 KiB of plaintext queued");
+    CHECK_RESULT(tls_conn_write_tls(client->conn, wire, 2 * TOTAL, &wire_len), TLS_RESULT_OK);
+
+    result = TLS_RESULT_OK;
+    for (int attempt = 0; offset < wire_len && attempt < 1000; attempt++) {
+        size_t consumed = 0;
+        result = tls_conn_read_tls(server->conn, wire + offset, wire_len - offset, &consumed);
+        if (result != TLS_RESULT_OK)
+            break;
+        offset += consumed;
+        for (;;) {
+            uint8_t chunk[4096];
+            size_t got = 0;
+            result = tls_conn_read(server->conn, chunk, sizeof(chunk), &got);
+            if (result != TLS_RESULT_OK || got == 0)
+                break;
+            if (received + got > TOTAL || memcmp(plaintext + received, chunk, got) != 0)
+                intact = false;
+            received += got;
+        }
+        if (result != TLS_RESULT_OK)
+            break;
+    }
+    CHECK_RESULT(result, TLS_RESULT_OK);
+    CHECK(offset == wire_len, "every offered byte is taken eventually");
+    CHECK(received == TOTAL && intact, "all 64 KiB arrive intact");
+
+out:
+    if (client != NULL && server != NULL)
+        endpoints_free(client, server);
+    free(client);
+    free(server);
+    free(plaintext);
+    free(wire);
+    tls_ctx_release(server_ctx);
+    tls_ctx_release(client_ctx);
+}
+
+/* ---- Reloading ------------------------------------------------------------------------------ */
+
+/* Starts a server connection on the reloader's current generation, as a server does per accept:
+ * acquire, connect, release. */
+static tls_result handshake_on_current(uint64_t reloader, uint64_t client_ctx,
+                                       struct endpoint *client, struct endpoint *server)
+{
+    uint64_t handle = 0;
+    tls_result result = tls_reloader_current(reloader, &handle);
+
+    if (result != TLS_RESULT_OK)
+        return result;
+    result = handshake(handle, client_ctx, "localhost", client, server);
+    tls_ctx_release(handle);
+    return result;
+}
+
+/* A failed reload keeps generation 2 serving with its leaf, and says which file failed. */
+static void check_reload_kept_old(uint64_t reloader, uint64_t client_ctx, tls_result expected,
+                                  const char *key_path, const char *problem)
+{
+    tls_reload_outcome outcome = (tls_reload_outcome)77;
+    char message[1024];
+    size_t message_len = 0;
+    struct endpoint *client = calloc(1, sizeof(*client));
+    struct endpoint *server = calloc(1, sizeof(*server));
+    uint64_t generation = 0;
+
+    CHECK_RESULT(tls_reloader_reload(reloader, &outcome), expected);
+    CHECK(outcome == (tls_reload_outcome)77, "outcome_out is untouched after a failed reload");
+    CHECK(last_error_has(key_path, problem), tls_last_error());
+    CHECK_RESULT(tls_reloader_last_error(reloader, message, sizeof(message), &message_len),
+                 TLS_RESULT_OK);
+    CHECK(strstr(message, key_path) != NULL && strstr(message, problem) != NULL, message);
+    CHECK(reloader_generation(reloader) == 2, "the current generation stays 2");
+    CHECK(reloader_live(reloader) == 1, "no generation was added");
+
+    if (!CHECK(client != NULL && server != NULL, "allocate endpoints"))
+        goto out;
+    CHECK_RESULT(handshake_on_current(reloader, client_ctx, client, server), TLS_RESULT_OK);
+    CHECK(peer_leaf_is(client, &b01_leaf), "new handshakes still get B01's leaf");
+    CHECK_RESULT(tls_conn_generation(server->conn, &generation), TLS_RESULT_OK);
+    CHECK(generation == 2, "new connections are on generation 2");
+    endpoints_free(client, server);
+
+out:
+    free(client);
+    free(server);
+}
+
+static void test_reload(void)
+{
+    char dir[4096], cert_path[4200], key_path[4200];
+    char message[1024];
+    size_t message_len = 99;
+    tls_config *config = NULL;
+    uint64_t reloader = 0;
+    uint64_t b05_client = load_client(case_path("B05", "ca.crt"), TLS_VERSION_TLS13);
+    uint64_t b01_client = load_client(case_path("B01", "ca.crt"), TLS_VERSION_TLS13);
+    uint64_t live_before = tls_live_generations();
+    uint64_t generation = 0;
+    tls_reload_outcome outcome;
+    struct endpoint *old_client = calloc(1, sizeof(*old_client));
+    struct endpoint *old_server = calloc(1, sizeof(*old_server));
+    struct endpoint *new_client = calloc(1, sizeof(*new_client));
+    struct endpoint *new_server = calloc(1, sizeof(*new_server));
+
+    if (!CHECK(old_client && old_server && new_client && new_server, "allocate endpoints"))
+        goto out;
+    if (!CHECK(scratch_dir(dir, sizeof(dir), "reload"), "scratch directory"))
+        goto out;
+    join_path(cert_path, sizeof(cert_path), dir, "server.crt");
+    join_path(key_path, sizeof(key_path), dir, "server.key");
+    CHECK(copy_file(case_path("B05", "server.crt"), cert_path), "copy B05 server.crt");
+    CHECK(copy_file(case_path("B05", "server-pkcs1.key"), key_path), "copy B05 key");
+
+    config = server_config(cert_path, key_path);
+    if (!CHECK_RESULT(tls_reloader_new(config, 0, &reloader), TLS_RESULT_OK))
+        goto out;
+    tls_config_free(config);
+    config = NULL;
+    CHECK(reloader_generation(reloader) == 1, "the first load is generation 1");
+    CHECK(reloader_live(reloader) == 1, "one generation alive after the first load");
+    CHECK(tls_live_generations() == live_before + 1, "the process counts the new generation");
+    CHECK_RESULT(tls_reloader_last_error(reloader, message, sizeof(message), &message_len),
+                 TLS_RESULT_OK);
+    CHECK(message_len == 0 && message[0] == '\0', "no reload error yet");
+
+    /* A connection on generation 1 stays open across the rotation. */
+    CHECK_RESULT(handshake_on_current(reloader, b05_client, old_client, old_server),
+                 TLS_RESULT_OK);
+    CHECK(peer_leaf_is(old_client, &b05_leaf), "generation 1 serves B05's leaf");
+
+    CHECK(copy_file(case_path("B01", "server.crt"), cert_path), "rotate to B01 server.crt");
+    CHECK(copy_file(case_path("B01", "server.key"), key_path), "rotate to B01 server.key");
+    outcome = (tls_reload_outcome)77;
+    CHECK_RESULT(tls_reloader_reload(reloader, &outcome), TLS_RESULT_OK);
+    CHECK(outcome == TLS_RELOAD_OUTCOME_SWAPPED, "new files swap in a new generation");
+    CHECK(reloader_generation(reloader) == 2, "the reload made generation 2");
+    CHECK(reloader_live(reloader) == 2, "generation 1 lives on while its connection does");
+    CHECK(tls_live_generations() == live_before + 2, "the process counts both generations");
+
+    CHECK(exchange(old_client, old_server, "still here\n"), "the old connection still carries");
+    CHECK(exchange(old_server, old_client, "still here\n"), "data both ways after the swap");
+    CHECK_RESULT(tls_conn_generation(old_server->conn, &generation), TLS_RESULT_OK);
+    CHECK(generation == 1, "the old connection stays on generation 1");
+
+    CHECK_RESULT(handshake_on_current(reloader, b01_client, new_client, new_server),
+                 TLS_RESULT_OK);
+    CHECK_RESULT(tls_conn_generation(new_server->conn, &generation), TLS_RESULT_OK);
+    CHECK(generation == 2, "a new connection is on generation 2");
+    CHECK(peer_leaf_is(new_client, &b01_leaf), "generation 2 serves B01's leaf");
+    CHECK(exchange(new_client, new_server, "new\n"), "the new connection carries data");
+    endpoints_free(new_client, new_server);
+
+    endpoints_free(old_client, old_server);
+    CHECK(reloader_live(reloader) == 1, "generation 1 is freed with its last connection");
+    CHECK(tls_live_generations() == live_before + 1, "the process lets generation 1 go");
+
+    CHECK_RESULT(tls_reloader_reload(reloader, &outcome), TLS_RESULT_OK);
+    CHECK(outcome == TLS_RELOAD_OUTCOME_UNCHANGED, "the same bytes reload as unchanged");
+    CHECK(reloader_generation(reloader) == 2, "unchanged makes no generation");
+    CHECK(reloader_live(reloader) == 1, "unchanged keeps one generation alive");
+
+    CHECK(copy_file(case_path("B19", "other-rsa.key"), key_path), "write a mismatched key");
+    check_reload_kept_old(reloader, b01_client, TLS_RESULT_KEY_MISMATCH, key_path,
+                          "does not match");
+
+    CHECK(write_file(key_path, "", 0), "truncate the key file");
+    check_reload_kept_old(reloader, b01_client, TLS_RESULT_FILE_EMPTY, key_path, "empty");
+
+    CHECK(unlink(key_path) == 0, "remove the key file");
+    check_reload_kept_old(reloader, b01_client, TLS_RESULT_FILE_NOT_FOUND, key_path,
+                          "not found");
+
+    /* Putting the served key back is no change; the error is cleared by that success. */
+    CHECK(copy_file(case_path("B01", "server.key"), key_path), "restore B01 server.key");
+    CHECK_RESULT(tls_reloader_reload(reloader, &outcome), TLS_RESULT_OK);
+    CHECK(outcome == TLS_RELOAD_OUTCOME_UNCHANGED, "restoring the served files is unchanged");
+    CHECK_RESULT(tls_reloader_last_error(reloader, message, sizeof(message), &message_len),
+                 TLS_RESULT_OK);
+    CHECK(message_len == 0, "a successful reload clears the reload error");
+
+    /* A later valid rotation is still picked up, and a connection outlives its reloader. */
+    CHECK(copy_file(case_path("B05", "server.crt"), cert_path), "rotate back to B05");
+    CHECK(copy_file(case_path("B05", "server-pkcs8.key"), key_path), "rotate back to B05");
+    CHECK_RESULT(tls_reloader_reload(reloader, &outcome), TLS_RESULT_OK);
+    CHECK(outcome == TLS_RELOAD_OUTCOME_SWAPPED, "rotating back swaps");
+    CHECK(reloader_generation(reloader) == 3, "generation 3");
+    CHECK_RESULT(handshake_on_current(reloader, b05_client, old_client, old_server),
+                 TLS_RESULT_OK);
+    CHECK(peer_leaf_is(old_client, &b05_leaf), "generation 3 serves B05's leaf");
+    CHECK_RESULT(tls_reloader_free(reloader), TLS_RESULT_OK);
+    reloader = 0;
+    CHECK(tls_live_generations() == live_before + 1, "a connection keeps its generation alive");
+    CHECK(exchange(old_client, old_server, "after free\n"), "and keeps working");
+    endpoints_free(old_client, old_server);
+    CHECK(tls_live_generations() == live_before, "the last connection frees its generation");
+
+    unlink(cert_path);
+    unlink(key_path);
+    rmdir(dir);
+
+out:
+    if (old_client && old_server)
+        endpoints_free(old_client, old_server);
+    if (new_client && new_server)
+        endpoints_free(new_client, new_server);
+    free(old_client);
+    free(old_server);
+    free(new_client);
+    free(new_server);
+    tls_config_free(config);
+    if (reloader != 0)
+        tls_reloader_free(reloader);
+    tls_ctx_release(b05_client);
+    tls_ctx_release(b01_client);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s CASES_DIR MATERIAL_DIR\n", argv[0]);
+        return 2;
+    }
+    cases_dir = argv[1];
+    material_dir = argv[2];
+    if (!expected_leaf_load("b01", &b01_leaf) || !expected_leaf_load("b05", &b05_leaf) ||
+        !expected_leaf_load("b16", &b16_leaf))
+        return 2;
+
+    CHECK(tls_live_generations() == 0, "no generation is alive before the first load");
+    CHECK(strcmp(tls_last_error(), "") == 0, "the last error starts empty");
+    CHECK(strcmp(tls_result_name(TLS_RESULT_KEY_MISMATCH), "key mismatch") == 0,
+          "result names are readable");
+
+    test_load_pkcs1_and_pkcs8_keys();
+    test_load_errors();
+    test_out_parameter_untouched_on_failure();
+    test_null_arguments();
+    test_handles();
+    test_handshakes();
+    test_handshake_refused();
+    test_large_offer_is_taken_in_parts();
+    test_reload();
+
+    CHECK(tls_live_generations() == 0, "every generation is freed at the end");
+
+    free(b01_leaf.der);
+    free(b05_leaf.der);
+    free(b16_leaf.der);
+    printf("%u passed, %u failed\n", checks_passed, checks_failed);
+    return checks_failed == 0 ? 0 : 1;
+}
