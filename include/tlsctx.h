@@ -15,52 +15,6 @@
 #include <stdint.h>
 
 /*
- The largest plaintext one TLS record carries.
- */
-#define MAX_RECORD_PLAINTEXT (16 * 1024)
-
-/*
- The handshake is still in progress.
- */
-#define HANDSHAKING 1
-
-/*
- TLS bytes are waiting to be written.
- */
-#define WANTS_WRITE (1 << 1)
-
-/*
- The source does not hold a whole TLS record; nothing was consumed.
- */
-#define UNDERFLOW (1 << 2)
-
-/*
- The destination is too small; nothing was consumed or produced.
- */
-#define OVERFLOW (1 << 3)
-
-/*
- The peer's close_notify has been received.
- */
-#define PEER_CLOSED (1 << 4)
-
-/*
- Our close_notify has been queued.
- */
-#define OUTBOUND_CLOSED (1 << 5)
-
-/*
- This step completed the handshake.
- */
-#define HANDSHAKE_FINISHED (1 << 6)
-
-/*
- A server in ALPN-selection mode has read the ClientHello and waits for
- [`Connection::accept`](super::Connection::accept).
- */
-#define CLIENT_HELLO (1 << 7)
-
-/*
  TLS 1.2 bit for [`tls_config_set_versions`].
  */
 #define TLS_VERSION_TLS12 1
