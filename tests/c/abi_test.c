@@ -16,15 +16,12 @@
 
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tlsctx.h"
