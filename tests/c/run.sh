@@ -1,0 +1,352 @@
+#!/usr/bin/env bash
+# Runs the C tests of tlsctx:
+#   1. builds the library (cargo build --release), the example server and tests/c/abi_test.c;
+#   2. runs abi_test under valgrind: any memory error or definite leak fails;
+#   3. runs examples/c/tls_server against `openssl s_client`: TLS 1.3 and 1.2 handshakes, the
+#      served leaf, the line echo, a rotation by SIGHUP with a connection open across it, failed
+#      rotations that keep the old certificate serving, client-auth, and a clean SIGTERM, with the
+#      rotation session under valgrind.
+#
+# Usage: bash tests/c/run.sh
+#
+# The certificate cases are read from ../shared/cases next to the repository, or from
+# $TLSCTX_CASES. TLSCTX_VALGRIND=0 runs everything without valgrind. Every wait is bounded, every
+# socket is on 127.0.0.1, and everything made is removed on exit. The last line is
+# `N passed, M failed`; the exit status is non-zero on any failure.
+
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CASES=${TLSCTX_CASES:-$ROOT/../shared/cases}
+USE_VALGRIND=${TLSCTX_VALGRIND:-1}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tlsctx-c-tests.XXXXXX")
+
+passed=0
+failed=0
+server_pid=
+session_pid=
+
+cleanup() {
+    exec 3>&- 2>/dev/null
+    for pid in $session_pid $server_pid; do
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pass() {
+    passed=$((passed + 1))
+    echo "ok    $1"
+}
+
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL  $1"
+}
+
+# check DESCRIPTION COMMAND...: one check that passes when COMMAND succeeds.
+check() {
+    local description=$1
+    shift
+    if "$@"; then pass "$description"; else fail "$description"; fi
+}
+
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit $?
+}
+
+# wait_for_count FILE PATTERN COUNT SECONDS: waits until FILE has COUNT lines matching PATTERN.
+wait_for_count() {
+    local file=$1 pattern=$2 count=$3 tenths=$(($4 * 10))
+    while [ "$tenths" -gt 0 ]; do
+        if [ "$(grep -c -- "$pattern" "$file" 2>/dev/null)" -ge "$count" ]; then
+            return 0
+        fi
+        sleep 0.1
+        tenths=$((tenths - 1))
+    done
+    return 1
+}
+
+fingerprint_of_file() {
+    openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2
+}
+
+# The SHA-256 fingerprint of the first certificate in s_client -showcerts output.
+fingerprint_served() {
+    sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' "$1" |
+        openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+}
+
+# ---- Build -----------------------------------------------------------------------------------
+
+if [ ! -d "$CASES/B05" ]; then
+    echo "certificate cases not found in $CASES (set TLSCTX_CASES)" >&2
+    fail "certificate cases present"
+    finish
+fi
+if [ "$USE_VALGRIND" = 1 ] && ! command -v valgrind >/dev/null; then
+    echo "valgrind not found; set TLSCTX_VALGRIND=0 to run without it" >&2
+    fail "valgrind present"
+    finish
+fi
+
+echo "== build"
+if ! (cd "$ROOT" && cargo build --release --quiet); then
+    fail "cargo build --release"
+    finish
+fi
+LIBDIR=$ROOT/target/release
+check "build examples/c/tls_server" \
+    make --no-print-directory -s -C "$ROOT/examples/c" OUT="$WORK" LIBDIR="$LIBDIR"
+check "build tests/c/abi_test" \
+    gcc -std=c11 -O1 -g -Wall -Wextra -Werror -I"$ROOT/include" -o "$WORK/abi_test" \
+    "$ROOT/tests/c/abi_test.c" -L"$LIBDIR" -ltlsctx -Wl,-rpath,"$LIBDIR"
+if [ ! -x "$WORK/tls_server" ] || [ ! -x "$WORK/abi_test" ]; then
+    finish
+fi
+
+VALGRIND=()
+if [ "$USE_VALGRIND" = 1 ]; then
+    VALGRIND=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite)
+fi
+
+# ---- ABI tests -------------------------------------------------------------------------------
+
+echo "== abi_test"
+MATERIAL=$WORK/material
+mkdir -p "$MATERIAL"
+for case_name in B01 B05 B16; do
+    label=$(echo "$case_name" | tr B b)
+    openssl x509 -in "$CASES/$case_name/server.crt" -outform DER -out "$MATERIAL/$label-server.der"
+    sha256sum "$MATERIAL/$label-server.der" | cut -c1-64 >"$MATERIAL/$label-server.sha256"
+done
+
+abi_log=$WORK/abi_test.valgrind
+if [ "$USE_VALGRIND" = 1 ]; then
+    valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+        --log-file="$abi_log" "$WORK/abi_test" "$CASES" "$MATERIAL" >"$WORK/abi_test.out"
+else
+    "$WORK/abi_test" "$CASES" "$MATERIAL" >"$WORK/abi_test.out"
+fi
+abi_status=$?
+cat "$WORK/abi_test.out"
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$WORK/abi_test.out" | tail -1)
+if [ -n "$summary" ]; then
+    # abi_test's own checks count in the totals.
+    set -- $summary
+    passed=$((passed + $1))
+    failed=$((failed + $3))
+else
+    fail "abi_test printed its summary (exit status $abi_status)"
+fi
+if [ "$USE_VALGRIND" = 1 ]; then
+    grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|still reachable' "$abi_log" |
+        sed 's/^==[0-9]*== */    valgrind: /'
+    check "abi_test: valgrind reports no errors" grep -q 'ERROR SUMMARY: 0 errors' "$abi_log"
+    check "abi_test: no definite leak" \
+        bash -c "! grep -q 'definitely lost: [1-9]' '$abi_log'"
+fi
+
+# ---- A real peer: openssl s_client against examples/c/tls_server ------------------------------
+
+# start_server OUT_PREFIX ARGS...: starts tls_server (under valgrind when enabled and
+# SERVER_UNDER_VALGRIND=1) and sets server_pid and PORT.
+start_server() {
+    local prefix=$1
+    shift
+    local runner=()
+    if [ "${SERVER_UNDER_VALGRIND:-0}" = 1 ] && [ "$USE_VALGRIND" = 1 ]; then
+        runner=("${VALGRIND[@]}" --log-file="$prefix.valgrind")
+    fi
+    "${runner[@]}" "$WORK/tls_server" "$@" >"$prefix.out" 2>"$prefix.err" &
+    server_pid=$!
+    if ! wait_for_count "$prefix.out" '^listening on ' 1 60; then
+        PORT=
+        return 1
+    fi
+    PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$prefix.out")
+    [ -n "$PORT" ]
+}
+
+# stop_server: SIGTERM, then waits up to 60 s; returns the server's exit status.
+stop_server() {
+    local tenths=600 status
+    kill -TERM "$server_pid" 2>/dev/null
+    while kill -0 "$server_pid" 2>/dev/null && [ "$tenths" -gt 0 ]; do
+        sleep 0.1
+        tenths=$((tenths - 1))
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+        kill -KILL "$server_pid"
+    fi
+    wait "$server_pid"
+    status=$?
+    server_pid=
+    return "$status"
+}
+
+# session NAME CA VERSION_FLAG [EXTRA_ARGS...]: one s_client connection that sends the line
+# "echo-NAME" and waits (bounded) for it to come back before closing. Output in $WORK/NAME.out.
+session() {
+    local name=$1 ca=$2 version=$3
+    shift 3
+    local out=$WORK/$name.out
+    : >"$out"
+    {
+        printf 'echo-%s\n' "$name"
+        # Until the echo arrives, or s_client reports that the connection is over.
+        local tenths=300
+        while [ "$tenths" -gt 0 ] && ! grep -q "^echo-$name\$" "$out" &&
+            ! grep -qE '^closed$|alert number|:error:' "$out"; do
+            sleep 0.1
+            tenths=$((tenths - 1))
+        done
+    } | timeout 60 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost \
+        -CAfile "$ca" "$version" -showcerts "$@" >"$out" 2>&1
+}
+
+echoed() {
+    grep -q "^echo-$1\$" "$WORK/$1.out"
+}
+
+verified() {
+    grep -q 'Verify return code: 0 (ok)' "$WORK/$1.out"
+}
+
+serves() {
+    [ "$(fingerprint_served "$WORK/$1.out")" = "$2" ]
+}
+
+B01_FP=$(fingerprint_of_file "$CASES/B01/server.crt")
+B05_FP=$(fingerprint_of_file "$CASES/B05/server.crt")
+LIVE=$WORK/live
+mkdir -p "$LIVE"
+cp "$CASES/B05/server.crt" "$LIVE/server.crt"
+cp "$CASES/B05/server-pkcs1.key" "$LIVE/server.key"
+
+echo "== tls_server: handshakes, echo and rotation (under valgrind: $USE_VALGRIND)"
+SERVER_UNDER_VALGRIND=1
+log=$WORK/server
+if ! start_server "$log" -a h2,http/1.1 "$LIVE/server.crt" "$LIVE/server.key" 0; then
+    fail "tls_server starts and prints its port"
+    cat "$log.err" "$log.valgrind" 2>/dev/null
+    finish
+fi
+pass "tls_server starts and prints its port ($PORT)"
+
+session tls13 "$CASES/B05/ca.crt" -tls1_3 -alpn h2
+check "TLS 1.3: verify return code 0" verified tls13
+check "TLS 1.3: negotiated TLSv1.3" grep -q 'Protocol *: TLSv1.3' "$WORK/tls13.out"
+check "TLS 1.3: ALPN h2" grep -q 'ALPN protocol: h2' "$WORK/tls13.out"
+check "TLS 1.3: serves B05 server.crt" serves tls13 "$B05_FP"
+check "TLS 1.3: the line comes back" echoed tls13
+
+session tls12 "$CASES/B05/ca.crt" -tls1_2
+check "TLS 1.2: verify return code 0" verified tls12
+check "TLS 1.2: negotiated TLSv1.2" grep -q 'Protocol *: TLSv1.2' "$WORK/tls12.out"
+check "TLS 1.2: serves B05 server.crt" serves tls12 "$B05_FP"
+check "TLS 1.2: the line comes back" echoed tls12
+
+# A connection that stays open across the rotation, fed through a FIFO.
+mkfifo "$WORK/long.in"
+timeout 120 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost \
+    -CAfile "$CASES/B05/ca.crt" -tls1_3 <"$WORK/long.in" >"$WORK/long.out" 2>&1 &
+session_pid=$!
+exec 3>"$WORK/long.in"
+printf 'before-rotation\n' >&3
+check "open connection: echo before the rotation" \
+    wait_for_count "$WORK/long.out" '^before-rotation$' 1 30
+
+cp "$CASES/B01/server.crt" "$LIVE/server.crt"
+cp "$CASES/B01/server.key" "$LIVE/server.key"
+kill -HUP "$server_pid"
+check "rotation to B01: reload: swapped generation 2" \
+    wait_for_count "$log.out" '^reload: swapped generation 2$' 1 30
+check "rotation to B01: live generations 2 while the old connection is open" \
+    wait_for_count "$log.out" '^live generations: 2$' 1 10
+
+printf 'after-rotation\n' >&3
+check "open connection: still echoes after the rotation" \
+    wait_for_count "$WORK/long.out" '^after-rotation$' 1 30
+exec 3>&-
+wait "$session_pid"
+session_pid=
+
+session rotated "$CASES/B01/ca.crt" -tls1_3
+check "after rotation: verify return code 0 with B01 ca.crt" verified rotated
+check "after rotation: serves B01 server.crt" serves rotated "$B01_FP"
+check "after rotation: the line comes back" echoed rotated
+
+kill -HUP "$server_pid"
+check "SIGHUP without changes: reload: unchanged" \
+    wait_for_count "$log.out" '^reload: unchanged$' 1 30
+
+cp "$CASES/B19/other-rsa.key" "$LIVE/server.key"
+kill -HUP "$server_pid"
+check "mismatched key: reload failed" wait_for_count "$log.out" '^reload failed: ' 1 30
+failure=$(grep '^reload failed: ' "$log.out" | sed -n 1p)
+echo "    server: $failure"
+check "mismatched key: the message names the key file" \
+    grep -qF "reload failed: $LIVE/server.key" <<<"$failure"
+check "mismatched key: the message says it does not match" \
+    grep -q 'does not match' <<<"$failure"
+check "mismatched key: one generation left alive" \
+    wait_for_count "$log.out" '^live generations: 1$' 1 10
+session kept "$CASES/B01/ca.crt" -tls1_3
+check "mismatched key: B01 keeps serving" serves kept "$B01_FP"
+check "mismatched key: the line comes back" echoed kept
+
+: >"$LIVE/server.key"
+kill -HUP "$server_pid"
+check "empty key: reload failed" wait_for_count "$log.out" '^reload failed: ' 2 30
+check "empty key: the message names the file and says empty" \
+    bash -c "grep '^reload failed: ' '$log.out' | sed -n 2p | grep -F '$LIVE/server.key' |
+             grep -q empty"
+session kept_empty "$CASES/B01/ca.crt" -tls1_2
+check "empty key: B01 keeps serving" serves kept_empty "$B01_FP"
+
+cp "$CASES/B05/server.crt" "$LIVE/server.crt"
+cp "$CASES/B05/server-pkcs8.key" "$LIVE/server.key"
+kill -HUP "$server_pid"
+check "rotation back to B05: reload: swapped generation 3" \
+    wait_for_count "$log.out" '^reload: swapped generation 3$' 1 30
+session back "$CASES/B05/ca.crt" -tls1_3
+check "rotation back to B05: serves B05 server.crt" serves back "$B05_FP"
+
+stop_server
+status=$?
+check "SIGTERM: tls_server exits 0 (status $status)" test "$status" -eq 0
+check "SIGTERM: tls_server says it shut down" grep -q '^shut down$' "$log.out"
+if [ "$USE_VALGRIND" = 1 ]; then
+    grep -E 'ERROR SUMMARY|definitely lost' "$log.valgrind" | sed 's/^==[0-9]*== */    valgrind: /'
+    check "tls_server: valgrind reports no errors" grep -q 'ERROR SUMMARY: 0 errors' "$log.valgrind"
+fi
+if [ "$failed" -gt 0 ]; then
+    echo "---- server stdout"; cat "$log.out"; echo "---- server stderr"; cat "$log.err"
+fi
+
+echo "== tls_server: client certificates required"
+SERVER_UNDER_VALGRIND=0
+log=$WORK/server-mtls
+if start_server "$log" -t "$CASES/B05/ca.crt" -m require "$CASES/B05/server.crt" \
+    "$CASES/B05/server-pkcs1.key" 0; then
+    pass "tls_server with -m require starts"
+    session mtls "$CASES/B05/ca.crt" -tls1_3 -cert "$CASES/B05/client.crt" \
+        -key "$CASES/B05/client-pkcs1.key"
+    check "client-auth: a client with B05 client.crt (PKCS#1 key) is served" echoed mtls
+    session anonymous "$CASES/B05/ca.crt" -tls1_3
+    check "client-auth: a client without a certificate is refused" \
+        bash -c "! grep -q '^echo-anonymous$' '$WORK/anonymous.out'"
+    stop_server
+    check "client-auth: tls_server exits 0" test $? -eq 0
+else
+    fail "tls_server with -m require starts"
+fi
+
+finish
