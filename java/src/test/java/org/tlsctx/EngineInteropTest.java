@@ -139,6 +139,63 @@ class EngineInteropTest {
     }
 
     @Test
+    void tlsctxEnginesGatherAndScatterAcrossBuffers() throws Exception {
+        reloading = serverContext();
+        try (ReloadingTlsContext clientTls = TlsConfig.client()
+                .trustBundle(B05.resolve("ca.crt"))
+                .applicationProtocols("http/1.1")
+                .pollInterval(Duration.ZERO)
+                .reloading()) {
+            SSLEngine client = TlsSslContext.forClient(clientTls)
+                    .createSSLEngine("127.0.0.1", 8443);
+            SSLEngine server = TlsSslContext.forServer(reloading).createSSLEngine();
+            MemoryPipe pipe = new MemoryPipe(client, server, false);
+            pipe.handshake();
+            assertEquals(1, pipe.clientFinished);
+            assertEquals(1, pipe.serverFinished);
+            assertEquals("http/1.1", client.getApplicationProtocol());
+            assertEquals("http/1.1", server.getApplicationProtocol());
+
+            ByteBuffer[] parts = {
+                ByteBuffer.wrap(bytes("hello ")),
+                ByteBuffer.allocate(0),
+                ByteBuffer.allocateDirect(9).put(bytes("gathered ")).flip(),
+                ByteBuffer.wrap(bytes("world"))
+            };
+            ByteBuffer net = ByteBuffer.allocate(client.getSession().getPacketBufferSize());
+            var wrapped = client.wrap(parts, net);
+            assertEquals(javax.net.ssl.SSLEngineResult.Status.OK, wrapped.getStatus());
+            assertEquals(20, wrapped.bytesConsumed());
+            assertEquals(net.position(), wrapped.bytesProduced());
+            for (ByteBuffer part : parts) {
+                assertEquals(0, part.remaining());
+            }
+
+            net.flip();
+            ByteBuffer head = ByteBuffer.allocate(5);
+            ByteBuffer tail = ByteBuffer.allocateDirect(100);
+            var unwrapped = server.unwrap(net, new ByteBuffer[] {head, tail});
+            assertEquals(javax.net.ssl.SSLEngineResult.Status.OK, unwrapped.getStatus());
+            assertEquals(20, unwrapped.bytesProduced());
+            assertEquals(0, net.remaining());
+            assertArrayEquals(bytes("hello"), head.array());
+            tail.flip();
+            byte[] rest = new byte[tail.remaining()];
+            tail.get(rest);
+            assertArrayEquals(bytes(" gathered world"), rest);
+
+            pipe.closeFrom(false);
+            pipe.closeFrom(true);
+            assertTrue(client.isInboundDone() && client.isOutboundDone());
+            assertTrue(server.isInboundDone() && server.isOutboundDone());
+        }
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Test
     void serverSelectorPicksTheProtocol() throws Exception {
         reloading = serverContext();
         SSLEngine server = TlsSslContext.forServer(reloading).createSSLEngine();
