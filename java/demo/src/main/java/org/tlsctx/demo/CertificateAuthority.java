@@ -13,7 +13,6 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -22,7 +21,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.security.auth.x500.X500Principal;
 
@@ -183,8 +182,8 @@ final class CertificateAuthority {
         writeAtomically(file, pem(caCertificate));
     }
 
-    /** An {@link SSLContext} for TLS clients that trust this authority and nothing else. */
-    SSLContext clientContext() throws GeneralSecurityException {
+    /** Trust managers for TLS clients that trust this authority and nothing else. */
+    TrustManager[] clientTrustManagers() throws GeneralSecurityException {
         KeyStore trustStore = KeyStore.getInstance("PKCS12");
         try {
             trustStore.load(null, null);
@@ -195,9 +194,7 @@ final class CertificateAuthority {
         TrustManagerFactory trustManagers =
                 TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         trustManagers.init(trustStore);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trustManagers.getTrustManagers(), random);
-        return context;
+        return trustManagers.getTrustManagers();
     }
 
     private BigInteger newSerial() {
@@ -268,10 +265,6 @@ final class CertificateAuthority {
         /** The serial number as lowercase hex without leading zeros, as clients print it. */
         String serialHex() {
             return certificate.getSerialNumber().toString(16);
-        }
-
-        PublicKey publicKey() {
-            return certificate.getPublicKey();
         }
     }
 }

@@ -7,12 +7,13 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
 
 /**
  * The JDK's own TLS client talking to the broker: one connection, one line, one echo.
@@ -21,19 +22,23 @@ import javax.net.ssl.SSLSocket;
  * and the name it dials ({@code localhost} or {@code 127.0.0.1}) must be in the certificate's
  * subject alternative names. It offers the broker's ALPN protocol.
  *
- * <p>Sessions are never resumed. A resumed session reports the certificate of the handshake that
- * created it, so after a rotation it would show a serial the broker no longer serves and say
- * nothing about the current generation.
+ * <p>Sessions are never resumed: every connection gets a new {@link SSLContext}, so its session
+ * cache starts empty. A resumed session reports the certificate of the handshake that created it,
+ * so after a rotation it would show a serial the broker no longer serves and say nothing about the
+ * generation the connection was given. Invalidating each session after its handshake is not
+ * enough: with TLS 1.3 the broker's session tickets arrive after the handshake, and the JDK caches
+ * a new resumable session when it reads them.
  */
 final class EchoClient {
     private static final int TIMEOUT_MILLIS = 5_000;
 
-    private final SSLContext sslContext;
+    private final TrustManager[] trustManagers;
     private final InetSocketAddress broker;
     private final String applicationProtocol;
 
-    EchoClient(SSLContext sslContext, InetSocketAddress broker, String applicationProtocol) {
-        this.sslContext = sslContext;
+    EchoClient(
+            TrustManager[] trustManagers, InetSocketAddress broker, String applicationProtocol) {
+        this.trustManagers = trustManagers.clone();
         this.broker = broker;
         this.applicationProtocol = applicationProtocol;
     }
@@ -61,6 +66,14 @@ final class EchoClient {
 
     /** Opens a connection and completes the handshake; the caller closes it. */
     Connection open(String serverName) throws IOException {
+        SSLContext sslContext;
+        try {
+            sslContext = SSLContext.getInstance("TLS");
+            sslContext.init(null, trustManagers, null);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK cannot create a TLS client context", e);
+        }
+
         Socket tcp = new Socket();
         try {
             tcp.connect(broker, TIMEOUT_MILLIS);
@@ -99,12 +112,8 @@ final class EchoClient {
                             new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             this.writer = socket.getOutputStream();
 
-            SSLSession session = socket.getSession();
-            Certificate[] peerCertificates = session.getPeerCertificates();
+            Certificate[] peerCertificates = socket.getSession().getPeerCertificates();
             this.servedSerial = ((X509Certificate) peerCertificates[0]).getSerialNumber().toString(16);
-
-            // Dropping the session from the client's cache keeps the next handshake a full one.
-            session.invalidate();
         }
 
         /** The serial of the leaf the broker presented, lowercase hex without leading zeros. */
