@@ -295,6 +295,7 @@ public final class RotationDemo {
     private void judgeExchanges(List<EchoClient.Exchange> exchanges) {
         Map<String, Integer> connectionsBySerial = new LinkedHashMap<>();
         int failed = 0;
+        int straddled = 0;
         int unexpectedSerial = 0;
         int wrongProtocol = 0;
         for (EchoClient.Exchange exchange : exchanges) {
@@ -315,6 +316,9 @@ public final class RotationDemo {
                                     + APPLICATION_PROTOCOL + "\"");
                 }
             }
+            if (timeline.servableCount(exchange.attemptStarted(), exchange.attemptEnded()) > 1) {
+                straddled++;
+            }
             if (!timeline.mayHaveServed(
                     exchange.servedSerial(), exchange.attemptStarted(), exchange.attemptEnded())) {
                 if (unexpectedSerial++ == 0) {
@@ -325,9 +329,10 @@ public final class RotationDemo {
             }
         }
         System.out.printf(
-                "clients: %d connections, %d failed, %d served an unexpected serial, %d without"
-                        + " ALPN %s; by serial: %s%n",
+                "clients: %d connections (%d straddling a swap), %d failed, %d served an unexpected"
+                        + " serial, %d without ALPN %s; by serial: %s%n",
                 exchanges.size(),
+                straddled,
                 failed,
                 unexpectedSerial,
                 wrongProtocol,

@@ -49,6 +49,20 @@ final class ServingTimeline {
         return false;
     }
 
+    /**
+     * How many serials the broker may have served between the two instants: 1 for an attempt
+     * entirely between two swaps, more for one that straddles a swap.
+     */
+    synchronized int servableCount(long attemptStarted, long attemptEnded) {
+        int count = 0;
+        for (Window window : windows) {
+            if (window.openedAt <= attemptEnded && window.closedAt >= attemptStarted) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     private static final class Window {
         final String serial;
         final long openedAt;
