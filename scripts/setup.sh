@@ -26,7 +26,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 # An image with emptied package lists cannot install anything until it has fetched them; a
 # machine with lists tries them first and refreshes only if the install fails on stale lists.
-if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e '^lock$' -e '^partial$' -e '^auxfiles$')" ]; then
+if ! ls /var/lib/apt/lists | grep -q '_Packages'; then
     apt-get update -qq
 fi
 # shellcheck disable=SC2086

@@ -151,7 +151,8 @@ final class CertificateAuthority {
                                     extensions.createAuthorityKeyIdentifier(caCertificate));
             return new ServerIdentity(sign(builder, caKeyPair.getPrivate()), keyPair.getPrivate());
         } catch (IOException e) {
-            throw new GeneralSecurityException("cannot encode the server certificate extensions", e);
+            throw new GeneralSecurityException(
+                    "cannot encode the server certificate extensions", e);
         }
     }
 
@@ -172,7 +173,10 @@ final class CertificateAuthority {
      * with the old key; the demo reloads only after both are in place.
      */
     void writeIdentity(
-            X509Certificate leaf, PrivateKey privateKey, Path certificateChain, Path privateKeyFile) {
+            X509Certificate leaf,
+            PrivateKey privateKey,
+            Path certificateChain,
+            Path privateKeyFile) {
         writeAtomically(certificateChain, pem(leaf, caCertificate));
         writeAtomically(privateKeyFile, pkcs8Pem(privateKey));
     }
@@ -216,10 +220,12 @@ final class CertificateAuthority {
     private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signingKey)
             throws GeneralSecurityException {
         try {
-            ContentSigner signer = new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).build(signingKey);
+            ContentSigner signer =
+                    new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).build(signingKey);
             return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
         } catch (OperatorCreationException e) {
-            throw new GeneralSecurityException("cannot create a " + SIGNATURE_ALGORITHM + " signer", e);
+            throw new GeneralSecurityException(
+                    "cannot create a " + SIGNATURE_ALGORITHM + " signer", e);
         }
     }
 

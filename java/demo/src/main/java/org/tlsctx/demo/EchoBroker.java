@@ -49,25 +49,26 @@ final class EchoBroker implements AutoCloseable {
         workerGroup = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         connections = new DefaultChannelGroup("broker-connections", GlobalEventExecutor.INSTANCE);
         ChannelHandler echo = new EchoHandler();
+        ChannelInitializer<SocketChannel> pipeline =
+                new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        connections.add(channel);
+                        channel.pipeline()
+                                .addLast(sslContext.newHandler(channel.alloc()))
+                                .addLast(new LineBasedFrameDecoder(MAX_LINE_BYTES))
+                                .addLast(new StringDecoder(StandardCharsets.UTF_8))
+                                .addLast(new StringEncoder(StandardCharsets.UTF_8))
+                                .addLast(echo);
+                    }
+                };
 
         try {
             listener =
                     new ServerBootstrap()
                             .group(bossGroup, workerGroup)
                             .channel(NioServerSocketChannel.class)
-                            .childHandler(
-                                    new ChannelInitializer<SocketChannel>() {
-                                        @Override
-                                        protected void initChannel(SocketChannel channel) {
-                                            connections.add(channel);
-                                            channel.pipeline()
-                                                    .addLast(sslContext.newHandler(channel.alloc()))
-                                                    .addLast(new LineBasedFrameDecoder(MAX_LINE_BYTES))
-                                                    .addLast(new StringDecoder(StandardCharsets.UTF_8))
-                                                    .addLast(new StringEncoder(StandardCharsets.UTF_8))
-                                                    .addLast(echo);
-                                        }
-                                    })
+                            .childHandler(pipeline)
                             .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                             .sync()
                             .channel();

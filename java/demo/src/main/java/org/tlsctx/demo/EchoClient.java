@@ -113,7 +113,8 @@ final class EchoClient {
             this.writer = socket.getOutputStream();
 
             Certificate[] peerCertificates = socket.getSession().getPeerCertificates();
-            this.servedSerial = ((X509Certificate) peerCertificates[0]).getSerialNumber().toString(16);
+            X509Certificate leaf = (X509Certificate) peerCertificates[0];
+            this.servedSerial = leaf.getSerialNumber().toString(16);
         }
 
         /** The serial of the leaf the broker presented, lowercase hex without leading zeros. */

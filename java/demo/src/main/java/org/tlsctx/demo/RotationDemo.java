@@ -113,7 +113,9 @@ public final class RotationDemo {
             try (EchoBroker broker = EchoBroker.start(sslContext)) {
                 EchoClient client =
                         new EchoClient(
-                                authority.clientTrustManagers(), broker.address(), APPLICATION_PROTOCOL);
+                                authority.clientTrustManagers(),
+                                broker.address(),
+                                APPLICATION_PROTOCOL);
                 System.out.printf(
                         "tlsctx rotation demo: broker on %s:%d, %d client threads, files in %s%n",
                         broker.address().getAddress().getHostAddress(),
