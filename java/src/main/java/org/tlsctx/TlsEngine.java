@@ -3,6 +3,7 @@ package org.tlsctx;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.security.cert.CertificateException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.BiFunction;
 import javax.net.ssl.SNIHostName;
@@ -49,7 +50,8 @@ import javax.net.ssl.SSLSession;
  *       {@link SSLParameters#setServerNames(List)}.
  * </ul>
  *
- * <p>All methods are synchronized on the engine.
+ * <p>The engine is thread-safe: every method that reads or changes its state is synchronized on
+ * the engine, so a close or a free can never race a {@code wrap} or {@code unwrap}.
  */
 public final class TlsEngine extends SSLEngine {
     /** IANA names of the cipher suites rustls offers with the aws-lc-rs provider. */
@@ -66,7 +68,10 @@ public final class TlsEngine extends SSLEngine {
 
     /** The native side packs consumed and produced byte counts in 24 bits each. */
     private static final int MAX_NATIVE_LENGTH = 0xFFFFFF;
-    /** The largest TLS record plus slack: rustls writes at most this much per call. */
+    /**
+     * Room for the largest TLS 1.2 record (2^14 + 2048 + 5 bytes) with slack. Pending TLS output
+     * larger than this leaves through several {@code wrap} calls.
+     */
     private static final int SCRATCH_CAPACITY = 18 * 1024 + 512;
     private static final int RECORD_HEADER_LENGTH = 5;
 
@@ -81,6 +86,7 @@ public final class TlsEngine extends SSLEngine {
     private boolean needClientAuth;
     private boolean wantClientAuth;
     private boolean enableSessionCreation = true;
+    // Recorded as callers set them, shown by toString(); the TlsConfig decides what applies.
     private String[] requestedCipherSuites;
     private String[] requestedProtocols;
 
@@ -670,7 +676,12 @@ public final class TlsEngine extends SSLEngine {
     public synchronized String toString() {
         return "TlsEngine{" + (server ? "server" : "client") + ", peer=" + getPeerHost() + ":"
                 + getPeerPort() + ", generation=" + generation + ", handshakeDone=" + handshakeDone
-                + ", inboundDone=" + inboundDone + ", outboundDone=" + outboundDone + "}";
+                + ", inboundDone=" + inboundDone + ", outboundDone=" + outboundDone
+                + (requestedCipherSuites == null ? ""
+                        : ", requestedCipherSuites=" + Arrays.toString(requestedCipherSuites))
+                + (requestedProtocols == null ? ""
+                        : ", requestedProtocols=" + Arrays.toString(requestedProtocols))
+                + "}";
     }
 
     // ---- internals -----------------------------------------------------------------------------
