@@ -119,6 +119,47 @@ class ReloadTest {
         }
     }
 
+    @Test
+    void watcherPicksUpChangedFilesAndReportsBadOnes(@TempDir Path dir) throws Exception {
+        Path chain = dir.resolve("server.crt");
+        Path key = dir.resolve("server.key");
+        replace(B05.resolve("server.crt"), chain);
+        replace(B05.resolve("server-pkcs8.key"), key);
+        try (ReloadingTlsContext reloading = TlsConfig.server()
+                .certificateChain(chain)
+                .privateKey(key)
+                .pollInterval(Duration.ofMillis(100))
+                .reloading()) {
+            assertEquals(1, reloading.generation());
+
+            replace(B01.resolve("server.key"), key);
+            replace(B01.resolve("server.crt"), chain);
+            awaitValue(2, reloading::generation);
+            try (TlsContext current = reloading.current()) {
+                assertEquals(TestMaterial.fingerprint(B01.resolve("server.crt")),
+                        current.fingerprint());
+            }
+
+            // The watcher may have seen the new key with the old certificate in between: only
+            // an error that differs from that one comes from the corrupt key written now.
+            String errorBefore = reloading.lastError();
+            Path corrupt = dir.resolve("corrupt.key");
+            Files.writeString(corrupt, "-----BEGIN PRIVATE KEY-----\nnot base64 at all\n"
+                    + "-----END PRIVATE KEY-----\n");
+            replace(corrupt, key);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            String lastError = reloading.lastError();
+            while ((lastError == null || lastError.equals(errorBefore))
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                lastError = reloading.lastError();
+            }
+            assertTrue(lastError != null && !lastError.equals(errorBefore)
+                    && lastError.contains(key.toString()), lastError);
+            assertEquals(2, reloading.generation());
+        }
+    }
+
     private static String servedFingerprint(SSLSocket socket) throws Exception {
         return TestMaterial.fingerprint(socket.getSession().getPeerCertificates()[0]);
     }
