@@ -30,8 +30,9 @@ test-rust:
 test-c: build
 	bash tests/c/run.sh
 
+# Without -q, so Surefire's test counts show in the output.
 test-java: build
-	$(MVN) -f java/pom.xml install
+	mvn -B -f java/pom.xml install
 
 java-install: build
 	$(MVN) -f java/pom.xml install -DskipTests

@@ -465,16 +465,16 @@ extern "system" fn Java_org_tlsctx_Native_connFree<'local>(
     })
 }
 
-/// Borrows `length` bytes at `offset` of a direct buffer, after checking they lie inside it.
-fn direct_slice<'a>(
+/// Locates `length` bytes at `offset` of a direct buffer, after checking they lie inside it.
+fn direct_range(
     env: &mut JNIEnv<'_>,
     buffer: &JByteBuffer<'_>,
     offset: jint,
     length: jint,
     name: &str,
-) -> Result<&'a mut [u8], Failure> {
+) -> Result<(*mut u8, usize), Failure> {
     if length == 0 {
-        return Ok(&mut []);
+        return Ok((std::ptr::NonNull::dangling().as_ptr(), 0));
     }
     if buffer.is_null() {
         return Err(Failure::null(name));
@@ -487,19 +487,47 @@ fn direct_slice<'a>(
             format!("{name}: negative range"),
         ));
     };
-    if offset
-        .checked_add(length)
-        .map_or(true, |end| end > capacity)
-    {
+    if offset.checked_add(length).is_none_or(|end| end > capacity) {
         return Err(Failure::new(
             tls_result::InvalidArgument,
             format!("{name}: range {offset}+{length} exceeds the capacity {capacity}"),
         ));
     }
-    // SAFETY: the JVM keeps a direct buffer's memory at `address` for `capacity` bytes while the
-    // buffer object is reachable, which the caller's local reference ensures for this call; the
-    // range was checked above, and the engine never passes overlapping source and destination.
-    Ok(unsafe { std::slice::from_raw_parts_mut(address.add(offset), length) })
+    // SAFETY: offset + length <= capacity was checked, so the result stays inside the buffer.
+    Ok((unsafe { address.add(offset) }, length))
+}
+
+/// Borrows the source and destination ranges of a wrap or unwrap, refusing ranges that overlap
+/// (one buffer passed twice), which would alias the destination.
+#[allow(clippy::too_many_arguments)]
+fn engine_buffers<'a>(
+    env: &mut JNIEnv<'_>,
+    src: &JByteBuffer<'_>,
+    src_offset: jint,
+    src_length: jint,
+    dst: &JByteBuffer<'_>,
+    dst_offset: jint,
+    dst_length: jint,
+) -> Result<(&'a [u8], &'a mut [u8]), Failure> {
+    let (src_start, src_len) = direct_range(env, src, src_offset, src_length, "src")?;
+    let (dst_start, dst_len) = direct_range(env, dst, dst_offset, dst_length, "dst")?;
+    let (src_at, dst_at) = (src_start as usize, dst_start as usize);
+    if src_len > 0 && dst_len > 0 && src_at < dst_at + dst_len && dst_at < src_at + src_len {
+        return Err(Failure::new(
+            tls_result::InvalidArgument,
+            "the source and destination ranges overlap",
+        ));
+    }
+    // SAFETY: both ranges lie inside direct buffers (checked by direct_range), whose memory the
+    // JVM keeps in place while the buffer objects are reachable, which the caller's local
+    // references ensure for this call; the ranges do not overlap (checked above), so the
+    // mutable destination aliases nothing.
+    Ok(unsafe {
+        (
+            std::slice::from_raw_parts(src_start, src_len),
+            std::slice::from_raw_parts_mut(dst_start, dst_len),
+        )
+    })
 }
 
 fn pack(step: Step) -> jlong {
@@ -526,8 +554,9 @@ extern "system" fn Java_org_tlsctx_Native_connUnwrap<'local>(
     boundary(&mut env, 0, |env| {
         // SAFETY: see `connection`; the owner argument keeps the Java object alive.
         let conn = unsafe { connection(conn)? };
-        let src = direct_slice(env, &src, src_offset, src_length, "src")?;
-        let dst = direct_slice(env, &dst, dst_offset, dst_length, "dst")?;
+        let (src, dst) = engine_buffers(
+            env, &src, src_offset, src_length, &dst, dst_offset, dst_length,
+        )?;
         Ok(pack(conn.unwrap_record(src, dst)?))
     })
 }
@@ -549,8 +578,9 @@ extern "system" fn Java_org_tlsctx_Native_connWrap<'local>(
     boundary(&mut env, 0, |env| {
         // SAFETY: see `connection`; the owner argument keeps the Java object alive.
         let conn = unsafe { connection(conn)? };
-        let src = direct_slice(env, &src, src_offset, src_length, "src")?;
-        let dst = direct_slice(env, &dst, dst_offset, dst_length, "dst")?;
+        let (src, dst) = engine_buffers(
+            env, &src, src_offset, src_length, &dst, dst_offset, dst_length,
+        )?;
         Ok(pack(conn.wrap_record(src, dst)?))
     })
 }
