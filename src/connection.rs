@@ -189,7 +189,7 @@ impl Connection {
 
     /// Whether the handshake is still in progress.
     pub fn is_handshaking(&self) -> bool {
-        self.common().map_or(true, |common| common.is_handshaking())
+        self.common().is_none_or(|common| common.is_handshaking())
     }
 
     /// Whether TLS bytes are waiting for [`write_tls`](Self::write_tls).

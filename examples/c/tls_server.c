@@ -73,12 +73,17 @@ struct client {
     size_t tls_out_len;
     size_t tls_out_sent;
 
-    /* Plaintext received after the last newline. */
+    /* Plaintext received and not yet echoed; the first `echo_len` bytes end with a newline and
+     * wait for the connection to take them. */
     uint8_t line[LINE_MAX_BYTES];
     size_t line_len;
+    size_t echo_len;
 
     /* Set once the connection is ending: the pending bytes are flushed, then it is closed. */
     bool closing;
+
+    /* Set after a TLS error: only the alert that may be pending still goes out. */
+    bool failed;
 };
 
 static volatile sig_atomic_t reload_requested;
@@ -389,50 +394,6 @@ static bool client_flush(struct client *client)
     }
 }
 
-/* Queues `len` bytes of plaintext for the peer. */
-static bool client_send_plaintext(struct client *client, const uint8_t *bytes, size_t len)
-{
-    while (len > 0) {
-        size_t written = 0;
-
-        if (tls_conn_write(client->conn, bytes, len, &written) != TLS_RESULT_OK || written == 0)
-            return false;
-        bytes += written;
-        len -= written;
-    }
-    return true;
-}
-
-/* Takes the plaintext that arrived and echoes every complete line. */
-static bool client_echo_lines(struct client *client)
-{
-    for (;;) {
-        size_t got = 0;
-        size_t start = 0;
-
-        if (tls_conn_read(client->conn, client->line + client->line_len,
-                          sizeof(client->line) - client->line_len, &got) != TLS_RESULT_OK)
-            return false;
-        if (got == 0)
-            return true;
-        client->line_len += got;
-
-        for (size_t i = 0; i < client->line_len; i++) {
-            if (client->line[i] != '\n')
-                continue;
-            if (!client_send_plaintext(client, client->line + start, i + 1 - start))
-                return false;
-            start = i + 1;
-        }
-        if (start == 0 && client->line_len == sizeof(client->line))
-            start = client->line_len;
-        if (start > 0 && !client_send_plaintext(client, client->line, start))
-            return false;
-        memmove(client->line, client->line + start, client->line_len - start);
-        client->line_len -= start;
-    }
-}
-
 /* How many bytes at the start of `bytes` the connection may be offered: one whole TLS record,
  * or 0 while that record has not fully arrived.
  *
@@ -469,50 +430,123 @@ static void report_handshake(struct client *client)
     fflush(stdout);
 }
 
-/* Reads from the socket and runs what arrived through the connection. False when the client
- * must go now; a TLS error instead marks it closing so that the alert still goes out. */
+/* Marks the bytes up to the last newline as ready to echo; a full buffer without a newline is
+ * echoed as it is, and so is a last unterminated line once the peer has closed. */
+static void client_mark_lines(struct client *client)
+{
+    for (size_t i = client->line_len; i > client->echo_len; i--) {
+        if (client->line[i - 1] == '\n') {
+            client->echo_len = i;
+            return;
+        }
+    }
+    if (client->line_len == sizeof(client->line) || tls_conn_peer_closed(client->conn))
+        client->echo_len = client->line_len;
+}
+
+static void client_fail(struct client *client, const char *stage)
+{
+    fprintf(stderr, "connection failed while %s: %s\n", stage, tls_last_error());
+    client->failed = true;
+    client->closing = true;
+}
+
+/* Does one step of work that needs no socket: echo ready lines, take received plaintext, or run
+ * the next buffered record through the connection. False when there was nothing to do.
+ *
+ * Plaintext is taken out before each record goes in and echoing waits while the connection's
+ * outgoing queue is full, so neither of its buffers grows past one record. */
+static bool client_step(struct client *client)
+{
+    size_t room = sizeof(client->line) - client->line_len;
+    size_t record_len;
+    size_t consumed = 0;
+
+    if (client->failed)
+        return false;
+
+    if (client->echo_len > 0) {
+        size_t written = 0;
+
+        if (tls_conn_write(client->conn, client->line, client->echo_len, &written) !=
+            TLS_RESULT_OK) {
+            client_fail(client, "echoing");
+            return false;
+        }
+        memmove(client->line, client->line + written, client->line_len - written);
+        client->line_len -= written;
+        client->echo_len -= written;
+        return written > 0;
+    }
+
+    if (room > 0) {
+        size_t got = 0;
+
+        if (tls_conn_read(client->conn, client->line + client->line_len, room, &got) !=
+            TLS_RESULT_OK) {
+            client_fail(client, "reading");
+            return false;
+        }
+        client->line_len += got;
+        client_mark_lines(client);
+        if (got > 0 || client->echo_len > 0)
+            return true;
+    } else {
+        return false;
+    }
+
+    if (tls_conn_peer_closed(client->conn)) {
+        if (!client->closing) {
+            tls_conn_send_close_notify(client->conn);
+            client->closing = true;
+        }
+        client->tls_in_len = 0;
+        return false;
+    }
+
+    record_len = next_record_len(client->tls_in, client->tls_in_len);
+    if (record_len == 0)
+        return false;
+    if (tls_conn_read_tls(client->conn, client->tls_in, record_len, &consumed) != TLS_RESULT_OK) {
+        client_fail(client, "receiving");
+        return false;
+    }
+    memmove(client->tls_in, client->tls_in + consumed, client->tls_in_len - consumed);
+    client->tls_in_len -= consumed;
+    if (!client->handshake_reported && !tls_conn_is_handshaking(client->conn))
+        report_handshake(client);
+    return consumed > 0;
+}
+
+/* Moves the connection forward until it waits for the socket. False when the client must go. */
+static bool client_service(struct client *client)
+{
+    for (;;) {
+        bool progressed = false;
+
+        while (client_step(client))
+            progressed = true;
+        if (!client_flush(client))
+            return false;
+        if (client_has_output(client) || !progressed)
+            return true;
+    }
+}
+
+/* Reads what the socket has. False when the peer is gone. */
 static bool client_receive(struct client *client)
 {
-    size_t offset = 0;
-    ssize_t got = recv(client->fd, client->tls_in + client->tls_in_len,
-                       sizeof(client->tls_in) - client->tls_in_len, 0);
+    size_t room = sizeof(client->tls_in) - client->tls_in_len;
+    ssize_t got;
 
+    if (room == 0)
+        return true;
+    got = recv(client->fd, client->tls_in + client->tls_in_len, room, 0);
     if (got < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
     if (got == 0)
         return false;
     client->tls_in_len += (size_t)got;
-
-    for (;;) {
-        size_t record_len = next_record_len(client->tls_in + offset, client->tls_in_len - offset);
-        size_t consumed = 0;
-
-        if (record_len == 0 || tls_conn_peer_closed(client->conn))
-            break;
-        if (tls_conn_read_tls(client->conn, client->tls_in + offset, record_len, &consumed) !=
-            TLS_RESULT_OK) {
-            fprintf(stderr, "connection failed: %s\n", tls_last_error());
-            client->closing = true;
-            return true;
-        }
-        offset += consumed;
-        if (!client->handshake_reported && !tls_conn_is_handshaking(client->conn))
-            report_handshake(client);
-        if (!client_echo_lines(client)) {
-            fprintf(stderr, "connection failed: %s\n", tls_last_error());
-            client->closing = true;
-            break;
-        }
-        if (consumed < record_len)
-            break;
-    }
-    memmove(client->tls_in, client->tls_in + offset, client->tls_in_len - offset);
-    client->tls_in_len -= offset;
-
-    if (tls_conn_peer_closed(client->conn)) {
-        tls_conn_send_close_notify(client->conn);
-        client->closing = true;
-    }
     return true;
 }
 
@@ -595,7 +629,7 @@ static int serve(int listener, uint64_t reloader)
             if (revents & (POLLIN | POLLHUP | POLLERR))
                 keep = client_receive(client);
             if (keep)
-                keep = client_flush(client);
+                keep = client_service(client);
             if (!keep || (client->closing && !client_has_output(client))) {
                 client_free(client);
                 clients[i] = NULL;

@@ -253,6 +253,31 @@ check "TLS 1.2: negotiated TLSv1.2" grep -q 'Protocol *: TLSv1.2' "$WORK/tls12.o
 check "TLS 1.2: serves B05 server.crt" serves tls12 "$B05_FP"
 check "TLS 1.2: the line comes back" echoed tls12
 
+# Lines of every length up to 4 KiB and one of 50 000 bytes: more than a TLS record at a time,
+# more than the server's line buffer, and more than the socket buffers hold, so the server has to
+# hold back while the client reads.
+awk 'BEGIN {
+    for (i = 0; i < 1000; i++) {
+        printf "line %d ", i
+        for (j = 0; j < i % 500; j++) printf "abcdefgh"
+        printf "\n"
+    }
+    for (j = 0; j < 5000; j++) printf "0123456789"
+    printf "\n"
+}' >"$WORK/bulk.txt"
+bulk_size=$(wc -c <"$WORK/bulk.txt")
+: >"$WORK/bulk.out"
+{
+    cat "$WORK/bulk.txt"
+    tenths=600
+    while [ "$tenths" -gt 0 ] && [ "$(wc -c <"$WORK/bulk.out")" -lt "$bulk_size" ]; do
+        sleep 0.1
+        tenths=$((tenths - 1))
+    done
+} | timeout 90 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost \
+    -CAfile "$CASES/B05/ca.crt" -quiet >"$WORK/bulk.out" 2>/dev/null
+check "bulk: $bulk_size bytes of lines come back identical" cmp -s "$WORK/bulk.txt" "$WORK/bulk.out"
+
 # A connection that stays open across the rotation, fed through a FIFO.
 mkfifo "$WORK/long.in"
 timeout 120 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost \
