@@ -588,4 +588,96 @@ mod tests {
             );
         }
     }
+
+    /// Makes a PKCS#12 file from B21's PEM files with `openssl pkcs12 -export` and `options`.
+    fn openssl_export(dir: &Path, name: &str, options: &[&str]) -> PathBuf {
+        let out = dir.join(name);
+        let output = std::process::Command::new("openssl")
+            .args([
+                "pkcs12",
+                "-export",
+                "-provider",
+                "legacy",
+                "-provider",
+                "default",
+            ])
+            .args(options)
+            .arg("-in")
+            .arg(case("server.crt"))
+            .arg("-inkey")
+            .arg(case("server.key"))
+            .arg("-certfile")
+            .arg(case("ca.crt"))
+            .arg("-out")
+            .arg(&out)
+            .args(["-passout", "pass:p12-pw"])
+            .output()
+            .expect("the openssl command line tool is needed to make PKCS#12 files");
+        assert!(
+            output.status.success(),
+            "openssl pkcs12 {options:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        out
+    }
+
+    #[test]
+    fn pkcs12_files_with_other_schemes_made_by_openssl_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let variants: [(&str, &[&str]); 4] = [
+            (
+                "rc4.p12",
+                &[
+                    "-keypbe",
+                    "PBE-SHA1-RC4-128",
+                    "-certpbe",
+                    "PBE-SHA1-RC2-128",
+                ],
+            ),
+            (
+                "pbes2-des3.p12",
+                &["-keypbe", "DES-EDE3-CBC", "-certpbe", "AES-128-CBC"],
+            ),
+            ("sha512-mac.p12", &["-macalg", "SHA512"]),
+            ("cleartext-certs.p12", &["-certpbe", "NONE"]),
+        ];
+        for (name, options) in variants {
+            let path = openssl_export(dir.path(), name, options);
+            let bytes = std::fs::read(&path).unwrap();
+            let (chain, key) = read_pkcs12(&path, &bytes, Some("p12-pw")).unwrap();
+            let chain: Vec<Vec<u8>> = chain.iter().map(|c| c.to_vec()).collect();
+            assert_eq!(chain, expected_chain(), "{name}");
+            assert_eq!(key.secret_der(), reference_key().as_slice(), "{name}");
+        }
+    }
+
+    #[test]
+    fn an_unencrypted_pkcs12_file_without_mac_needs_no_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = openssl_export(
+            dir.path(),
+            "clear.p12",
+            &["-keypbe", "NONE", "-certpbe", "NONE", "-nomac"],
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let (chain, key) = read_pkcs12(&path, &bytes, None).unwrap();
+        assert_eq!(chain.len(), 2);
+        assert_eq!(chain[0].as_ref(), pem_der("server.crt")[0].as_slice());
+        assert_eq!(key.secret_der(), reference_key().as_slice());
+    }
+
+    #[test]
+    fn a_certificate_only_file_has_no_private_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = openssl_export(dir.path(), "certs.p12", &["-nokeys"]);
+        let bytes = std::fs::read(&path).unwrap();
+        let failure = read_pkcs12(&path, &bytes, Some("p12-pw")).unwrap_err();
+        assert_eq!(
+            failure.to_string(),
+            format!(
+                "{}: no private key found (found 2 certificates)",
+                path.display()
+            )
+        );
+    }
 }
