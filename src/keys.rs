@@ -968,4 +968,123 @@ mod tests {
         };
         assert!(matches!(check_scrypt(&zero), Err(Refusal::Malformed(_))));
     }
+
+    /// Records the warn-level events logged while it is the default subscriber.
+    #[derive(Default)]
+    struct Warnings(std::sync::Mutex<Vec<String>>);
+
+    struct Fields<'a>(&'a mut String);
+
+    impl tracing::field::Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            self.0.push_str(&format!("{}={:?} ", field.name(), value));
+        }
+    }
+
+    impl tracing::Subscriber for Warnings {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            if *event.metadata().level() == tracing::Level::WARN {
+                let mut line = String::new();
+                event.record(&mut Fields(&mut line));
+                self.0.lock().unwrap().push(line);
+            }
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    fn warnings_while(load: impl FnOnce()) -> Vec<String> {
+        let warnings = std::sync::Arc::new(Warnings::default());
+        tracing::subscriber::with_default(warnings.clone(), load);
+        let lines = warnings.0.lock().unwrap().clone();
+        lines
+    }
+
+    #[test]
+    fn a_weak_scheme_logs_one_warning_naming_it_and_a_strong_one_none() {
+        let password = password("B09");
+        let path = Path::new("/keys/server.key");
+        let weak = warnings_while(|| {
+            decrypt_pkcs8(
+                path,
+                &pkcs8_der("B09", "server-rsa-pbes2-des3.key"),
+                Some(&password),
+            )
+            .unwrap();
+        });
+        assert_eq!(
+            weak,
+            vec![
+                "message=private key is protected by a weak encryption scheme; re-encrypt it with \
+                 `openssl pkcs8 -topk8 -v2 aes-256-cbc` path=/keys/server.key \
+                 scheme=PBES2 (PBKDF2-HMAC-SHA256, DES-EDE3-CBC) "
+                    .to_string()
+            ]
+        );
+        let strong = warnings_while(|| {
+            decrypt_pkcs8(
+                path,
+                &pkcs8_der("B09", "server-rsa-pbes2-aes256-sha256.key"),
+                Some(&password),
+            )
+            .unwrap();
+        });
+        assert_eq!(strong, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_password_for_a_plain_key_is_ignored_with_a_warning() {
+        let path = Path::new("/keys/plain.key");
+        let logged = warnings_while(|| note_unused_password(path, "PRIVATE KEY", Some("pw")));
+        assert_eq!(
+            logged,
+            vec![
+                "message=a key password is configured but the private key is not encrypted; \
+                 ignoring it path=/keys/plain.key "
+                    .to_string()
+            ]
+        );
+        let none =
+            warnings_while(|| note_unused_password(path, "ENCRYPTED PRIVATE KEY", Some("pw")));
+        assert_eq!(none, Vec::<String>::new());
+    }
+
+    #[test]
+    fn damaged_keys_never_panic_and_truncated_ones_fail() {
+        let stride = std::env::var("TLSCTX_DAMAGE_STRIDE")
+            .ok()
+            .and_then(|stride| stride.parse().ok())
+            .unwrap_or(53);
+        for (case, file) in [
+            ("B09", "server-rsa-pbes2-aes128-sha1.key"),
+            // The scrypt key is left out: each try costs a 16 MiB derivation, slow in debug builds.
+            ("B09", "server-rsa-pbes2-des3.key"),
+        ] {
+            let der = pkcs8_der(case, file);
+            let password = password(case);
+            for at in (0..der.len()).step_by(stride) {
+                let mut damaged = der.clone();
+                damaged[at] ^= 0x41;
+                let _ = decrypt_private_key_info(&damaged, Some(&password));
+                assert!(decrypt_private_key_info(&der[..at], Some(&password)).is_err());
+            }
+        }
+        let block = pem::parse(read_case("B08", "server-rsa-trad-des3.key")).unwrap();
+        for at in (0..block.contents().len()).step_by(stride) {
+            let text = pem::encode(&pem::Pem::new(block.tag(), &block.contents()[..at]));
+            let (begin, body) = text.split_once('\n').unwrap();
+            let dek_info = block.headers().get("DEK-Info").unwrap();
+            let text = format!("{begin}\nProc-Type: 4,ENCRYPTED\nDEK-Info: {dek_info}\n\n{body}");
+            let damaged = pem::parse(text).unwrap();
+            assert!(decrypt_pem_block(&damaged, Some(&password("B08"))).is_err());
+        }
+    }
 }

@@ -591,6 +591,10 @@ mod tests {
 
     /// Makes a PKCS#12 file from B21's PEM files with `openssl pkcs12 -export` and `options`.
     fn openssl_export(dir: &Path, name: &str, options: &[&str]) -> PathBuf {
+        openssl_export_with(dir, name, options, "p12-pw")
+    }
+
+    fn openssl_export_with(dir: &Path, name: &str, options: &[&str], password: &str) -> PathBuf {
         let out = dir.join(name);
         let output = std::process::Command::new("openssl")
             .args([
@@ -610,7 +614,8 @@ mod tests {
             .arg(case("ca.crt"))
             .arg("-out")
             .arg(&out)
-            .args(["-passout", "pass:p12-pw"])
+            .arg("-passout")
+            .arg(format!("pass:{password}"))
             .output()
             .expect("the openssl command line tool is needed to make PKCS#12 files");
         assert!(
@@ -678,6 +683,46 @@ mod tests {
                 "{}: no private key found (found 2 certificates)",
                 path.display()
             )
+        );
+    }
+
+    #[test]
+    fn damaged_files_never_panic_and_truncated_ones_fail() {
+        let password = password();
+        for file in [
+            "server-openssl3-default.p12",
+            "server-legacy-3des-rc2.p12",
+            "server-nomac.p12",
+        ] {
+            let path = case(file);
+            let bytes = std::fs::read(&path).unwrap();
+            let stride = std::env::var("TLSCTX_DAMAGE_STRIDE")
+                .ok()
+                .and_then(|stride| stride.parse().ok())
+                .unwrap_or(97);
+            for at in (0..bytes.len()).step_by(stride) {
+                let mut damaged = bytes.clone();
+                damaged[at] ^= 0x41;
+                let _ = read_pkcs12(&path, &damaged, Some(&password));
+                assert!(read_pkcs12(&path, &bytes[..at], Some(&password)).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_with_an_empty_password_loads_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = openssl_export_with(dir.path(), "empty.p12", &[], "");
+        let bytes = std::fs::read(&path).unwrap();
+        for password in [None, Some("")] {
+            let (chain, key) = read_pkcs12(&path, &bytes, password).unwrap();
+            assert_eq!(chain[0].as_ref(), pem_der("server.crt")[0].as_slice());
+            assert_eq!(key.secret_der(), reference_key().as_slice());
+        }
+        let failure = read_pkcs12(&path, &bytes, Some("p12-pw")).unwrap_err();
+        assert!(
+            matches!(failure, Error::WrongPassword { .. }),
+            "{failure:?}"
         );
     }
 }
