@@ -79,29 +79,45 @@ fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
-/// Parses every PEM block of a file. A file that does not look like PEM at all but starts like a
-/// DER structure comes back as one block tagged with `der_tag`.
+/// Parses every PEM block of a file. A file without PEM armour that holds DER comes back as one
+/// block tagged with `der_tag`; a PKCS#12 file is named as such rather than parsed.
 fn pem_blocks(path: &Path, bytes: &[u8], der_tag: &str) -> Result<Vec<pem::Pem>, Error> {
-    let blocks = pem::parse_many(bytes).map_err(|err| Error::MalformedPem {
+    let malformed = |detail: &str| Error::MalformedPem {
         path: path.to_path_buf(),
-        detail: err.to_string(),
-    })?;
-    if blocks.is_empty() && !contains(bytes, b"-----BEGIN") {
-        if bytes.first() == Some(&0x30) {
+        detail: detail.to_string(),
+    };
+    if !contains(bytes, b"-----BEGIN") {
+        if is_pkcs12(bytes) {
+            return Err(malformed("file is PKCS#12, not PEM"));
+        }
+        if bytes.first() == Some(&DER_SEQUENCE) {
             return Ok(vec![pem::Pem::new(der_tag, bytes.to_vec())]);
         }
-        return Err(Error::MalformedPem {
-            path: path.to_path_buf(),
-            detail: "no PEM armour (no \"-----BEGIN\" line) and not DER".into(),
-        });
+        return Err(malformed("no PEM BEGIN/END armour found"));
     }
+    let blocks = pem::parse_many(bytes).map_err(|err| malformed(&err.to_string()))?;
     if blocks.is_empty() {
-        return Err(Error::MalformedPem {
-            path: path.to_path_buf(),
-            detail: "a \"-----BEGIN\" line without a complete block".into(),
-        });
+        return Err(malformed("a \"-----BEGIN\" line without a complete block"));
+    }
+    if let Some(empty) = blocks.iter().find(|block| block.contents().is_empty()) {
+        return Err(malformed(&format!("empty {} block", empty.tag())));
     }
     Ok(blocks)
+}
+
+const DER_SEQUENCE: u8 = 0x30;
+
+/// Recognises a PKCS#12 file by its outer structure: a SEQUENCE opening with version 3 and
+/// PKCS#7 data content.
+fn is_pkcs12(bytes: &[u8]) -> bool {
+    const VERSION_3: [u8; 3] = [0x02, 0x01, 0x03];
+    const PKCS7_DATA: [u8; 11] = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
+    ];
+    let head = &bytes[..bytes.len().min(32)];
+    bytes.first() == Some(&DER_SEQUENCE)
+        && contains(head, &VERSION_3)
+        && contains(head, &PKCS7_DATA)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -116,7 +132,7 @@ fn describe(blocks: &[pem::Pem]) -> String {
         .iter()
         .map(|block| match block.tag() {
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => "a certificate",
-            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => "a private key",
+            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" | DER_KEY_TAG => "a private key",
             "ENCRYPTED PRIVATE KEY" => "an encrypted private key",
             "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => "a certificate request",
             "PUBLIC KEY" | "RSA PUBLIC KEY" => "a public key",
@@ -157,6 +173,9 @@ pub(crate) fn certificate_chain(
     Ok(chain)
 }
 
+/// The tag given to a private key read from DER, whose format is then told from its content.
+const DER_KEY_TAG: &str = "DER PRIVATE KEY";
+
 /// Reads exactly one private key from a PEM or DER file, decrypting it when it is an encrypted
 /// PKCS#8 key and a password is given.
 pub(crate) fn private_key(
@@ -164,7 +183,7 @@ pub(crate) fn private_key(
     bytes: &[u8],
     password: Option<&str>,
 ) -> Result<PrivateKeyDer<'static>, Error> {
-    let blocks = pem_blocks(path, bytes, "PRIVATE KEY")?;
+    let blocks = pem_blocks(path, bytes, DER_KEY_TAG)?;
     let keys: Vec<&pem::Pem> = blocks
         .iter()
         .filter(|block| block.tag().ends_with("PRIVATE KEY"))
@@ -204,6 +223,10 @@ pub(crate) fn private_key(
 
     let der = key.contents().to_vec();
     match key.tag() {
+        DER_KEY_TAG => PrivateKeyDer::try_from(der).map_err(|_| Error::MalformedPem {
+            path: path.to_path_buf(),
+            detail: "DER that is not a PKCS#8, PKCS#1 or SEC1 private key".into(),
+        }),
         "PRIVATE KEY" => Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der))),
         "RSA PRIVATE KEY" => Ok(PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der))),
         "EC PRIVATE KEY" => Ok(PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der))),
@@ -268,13 +291,19 @@ pub(crate) fn certified_key(
     key_path: &Path,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<CertifiedKey>, Error> {
+    let key_type = key_type(&key);
     let signing_key: Arc<dyn SigningKey> =
         provider
             .key_provider
             .load_private_key(key)
             .map_err(|err| Error::UnsupportedKey {
                 path: key_path.to_path_buf(),
-                detail: err.to_string(),
+                detail: match key_type {
+                    KeyType::Unsupported(name) => format!("unsupported key type {name}"),
+                    KeyType::Supported(name) => {
+                        format!("{name} key rejected by the provider: {err}")
+                    }
+                },
             })?;
     let certified = CertifiedKey::new(chain, signing_key);
     match certified.keys_match() {
@@ -299,6 +328,58 @@ pub(crate) fn certified_key(
             detail: err.to_string(),
         }),
     }
+}
+
+/// What a private key is, as far as its encoding tells.
+enum KeyType {
+    /// A type rustls signs with; a failure to load it is about the key itself (size, encoding).
+    Supported(String),
+    /// A type the provider cannot sign with.
+    Unsupported(String),
+}
+
+fn key_type(key: &PrivateKeyDer<'_>) -> KeyType {
+    use pkcs8::ObjectIdentifier as Oid;
+    const RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+    const RSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+    const EC: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+    const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+    const P384: Oid = Oid::new_unwrap("1.3.132.0.34");
+    const P521: Oid = Oid::new_unwrap("1.3.132.0.35");
+    const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+    const ED448: Oid = Oid::new_unwrap("1.3.101.113");
+    const X25519: Oid = Oid::new_unwrap("1.3.101.110");
+    const X448: Oid = Oid::new_unwrap("1.3.101.111");
+    const DSA: Oid = Oid::new_unwrap("1.2.840.10040.4.1");
+
+    let supported = |name: &str| KeyType::Supported(name.to_string());
+    let der = match key {
+        PrivateKeyDer::Pkcs1(_) => return supported("RSA"),
+        PrivateKeyDer::Sec1(_) => return supported("EC"),
+        PrivateKeyDer::Pkcs8(der) => der.secret_pkcs8_der(),
+        _ => return KeyType::Unsupported("in an unknown encoding".into()),
+    };
+    let Ok(info) = pkcs8::PrivateKeyInfo::from_der(der) else {
+        return KeyType::Unsupported("in a PKCS#8 structure that does not parse".into());
+    };
+    let name = match info.algorithm.oid {
+        RSA => return supported("RSA"),
+        ED25519 => return supported("Ed25519"),
+        EC => match info.algorithm.parameters_oid() {
+            Ok(P256) => return supported("EC P-256"),
+            Ok(P384) => return supported("EC P-384"),
+            Ok(P521) => return supported("EC P-521"),
+            Ok(curve) => format!("EC on curve {curve}"),
+            Err(_) => "EC with explicit curve parameters".into(),
+        },
+        RSA_PSS => "RSA-PSS (id-RSASSA-PSS)".into(),
+        ED448 => "Ed448".into(),
+        X25519 => "X25519 (a key-agreement key, not a signing key)".into(),
+        X448 => "X448 (a key-agreement key, not a signing key)".into(),
+        DSA => "DSA".into(),
+        other => format!("with algorithm OID {other}"),
+    };
+    KeyType::Unsupported(name)
 }
 
 /// Reads a trust bundle into a root store; every certificate must parse.
