@@ -127,9 +127,9 @@ impl Context {
                     key_bytes,
                     config.key_password.as_deref().map(String::as_str),
                 )?;
+                let certified = material::certified_key(provider, cert_path, chain, key_path, key)?;
+                let chain = certified.cert.clone();
                 let leaf = LeafInfo::read(cert_path, &chain[0])?;
-                let certified =
-                    material::certified_key(provider, cert_path, chain.clone(), key_path, key)?;
                 Some((certified, leaf, chain))
             }
             (None, None) => None,

@@ -305,6 +305,7 @@ pub(crate) fn certified_key(
                     }
                 },
             })?;
+    let chain = leaf_first(cert_path, chain, signing_key.as_ref())?;
     let certified = CertifiedKey::new(chain, signing_key);
     match certified.keys_match() {
         Ok(()) => Ok(Arc::new(certified)),
@@ -328,6 +329,77 @@ pub(crate) fn certified_key(
             detail: err.to_string(),
         }),
     }
+}
+
+/// Puts the certificate that belongs to the key first, then its issuers in order.
+///
+/// A chain that already starts with the key's certificate is kept exactly as written. A chain
+/// whose leaf is elsewhere is reordered, with a warning, when exactly one certificate matches the
+/// key; when none does, the key does not match; when several do, the order is ambiguous.
+fn leaf_first(
+    cert_path: &Path,
+    chain: Vec<CertificateDer<'static>>,
+    key: &dyn SigningKey,
+) -> Result<Vec<CertificateDer<'static>>, Error> {
+    // Without the public half (a provider that cannot expose it) nothing can be compared;
+    // keys_match() then reports that too.
+    let Some(public_key) = key.public_key() else {
+        return Ok(chain);
+    };
+    let spki = |certificate: &CertificateDer<'_>| {
+        x509_parser::parse_x509_certificate(certificate)
+            .map(|(_, parsed)| parsed.tbs_certificate.subject_pki.raw.to_vec())
+            .unwrap_or_default()
+    };
+    if spki(&chain[0]) == public_key.as_ref() {
+        return Ok(chain);
+    }
+    let matching: Vec<usize> = (0..chain.len())
+        .filter(|&index| spki(&chain[index]) == public_key.as_ref())
+        .collect();
+    let leaf = match matching.as_slice() {
+        // No certificate matches: keys_match() reports the mismatch against the first one.
+        [] => return Ok(chain),
+        [leaf] => *leaf,
+        _ => {
+            return Err(Error::InvalidCertificate {
+                path: cert_path.to_path_buf(),
+                detail: format!(
+                    "{} certificates match the private key and none is first; put the leaf first",
+                    matching.len()
+                ),
+            })
+        }
+    };
+
+    let mut rest = chain;
+    let mut ordered = vec![rest.remove(leaf)];
+    // Follow issuer names so intermediates come before the root, whatever the file's order.
+    let mut issuer = names(&ordered[0]).map(|(_, issuer)| issuer);
+    while let Some(next) = rest
+        .iter()
+        .position(|cert| issuer.is_some() && names(cert).map(|(subject, _)| subject) == issuer)
+    {
+        let certificate = rest.remove(next);
+        issuer = names(&certificate).map(|(_, issuer)| issuer);
+        ordered.push(certificate);
+    }
+    ordered.extend(rest);
+    tracing::warn!(
+        path = %cert_path.display(),
+        leaf_position = leaf + 1,
+        "the certificate chain does not start with the leaf; serving it reordered"
+    );
+    Ok(ordered)
+}
+
+/// The raw subject and issuer names of a certificate.
+fn names(certificate: &CertificateDer<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(certificate).ok()?;
+    Some((
+        parsed.subject().as_raw().to_vec(),
+        parsed.issuer().as_raw().to_vec(),
+    ))
 }
 
 /// What a private key is, as far as its encoding tells.

@@ -284,3 +284,39 @@ fn b21_a_pkcs12_file_given_as_pem_is_named() {
         format!("{}: malformed PEM: file is PKCS#12, not PEM", p12.display())
     );
 }
+
+/// Writes the blocks of `source` into a new file in `order` (indexes into the source's blocks).
+fn reorder(dir: &Path, source: &Path, order: &[usize]) -> std::path::PathBuf {
+    let blocks = pem::parse_many(std::fs::read(source).unwrap()).unwrap();
+    let picked: Vec<pem::Pem> = order.iter().map(|&index| blocks[index].clone()).collect();
+    let path = dir.join("reordered.crt");
+    std::fs::write(&path, pem::encode_many(&picked)).unwrap();
+    path
+}
+
+#[test]
+fn a_chain_with_the_leaf_last_is_served_leaf_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = case("B03", "chain-bagattrs.crt");
+    let reversed = reorder(dir.path(), &source, &[1, 0]);
+    let context = server(&reversed, &case("B03", "server.key")).unwrap();
+    let blocks = pem::parse_many(std::fs::read(&source).unwrap()).unwrap();
+    let served: Vec<&[u8]> = context.cert_chain().iter().map(|c| c.as_ref()).collect();
+    assert_eq!(served, vec![blocks[0].contents(), blocks[1].contents()]);
+    assert_eq!(context.leaf().unwrap().subject, "O=Acceptance Test, CN=b03-server");
+}
+
+#[test]
+fn a_chain_with_the_leaf_twice_and_not_first_is_ambiguous() {
+    let dir = tempfile::tempdir().unwrap();
+    let reordered = reorder(dir.path(), &case("B03", "chain-bagattrs.crt"), &[1, 0, 0]);
+    let failure = server(&reordered, &case("B03", "server.key")).unwrap_err();
+    assert_eq!(
+        failure.to_string(),
+        format!(
+            "{}: invalid certificate: 2 certificates match the private key and none is first; \
+             put the leaf first",
+            reordered.display()
+        )
+    );
+}
