@@ -168,6 +168,14 @@ enum tls_result
    */
   TLS_RESULT_INVALID_CONFIG = 213,
   /*
+   The leaf certificate has expired.
+   */
+  TLS_RESULT_CERTIFICATE_EXPIRED = 214,
+  /*
+   The leaf certificate is not valid yet.
+   */
+  TLS_RESULT_CERTIFICATE_NOT_YET_VALID = 215,
+  /*
    A TLS protocol error: a malformed or unexpected message, an alert, a failed verification.
    */
   TLS_RESULT_TLS_PROTOCOL = 300,
@@ -359,6 +367,16 @@ tls_result tls_config_set_versions(tls_config *config, uint32_t mask);
  `config` is a live configuration.
  */
 tls_result tls_config_set_verify_server(tls_config *config, bool verify);
+
+/*
+ Whether the first load may serve an expired leaf (with a warning), so a server can start
+ while its renewal is late (default false). A reload never swaps to an expired leaf.
+
+ # Safety
+
+ `config` is a live configuration.
+ */
+tls_result tls_config_set_allow_expired_leaf(tls_config *config, bool allow);
 
 /*
  Starts a server connection on the context behind `ctx`. The connection takes its own

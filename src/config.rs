@@ -53,7 +53,7 @@ impl Default for Versions {
 /// # Defaults
 ///
 /// No certificate, key, password or trust bundle; client authentication [`ClientAuth::None`];
-/// no ALPN protocols; TLS 1.2 and 1.3; a client verifies the server.
+/// no ALPN protocols; TLS 1.2 and 1.3; a client verifies the server; an expired leaf is refused.
 #[derive(Clone, Debug)]
 pub struct TlsConfig {
     pub(crate) role: Role,
@@ -65,6 +65,7 @@ pub struct TlsConfig {
     pub(crate) alpn: Vec<Vec<u8>>,
     pub(crate) versions: Versions,
     pub(crate) verify_server: bool,
+    pub(crate) allow_expired_leaf: bool,
 }
 
 impl TlsConfig {
@@ -90,6 +91,7 @@ impl TlsConfig {
             alpn: Vec::new(),
             versions: Versions::default(),
             verify_server: true,
+            allow_expired_leaf: false,
         }
     }
 
@@ -145,6 +147,13 @@ impl TlsConfig {
     /// server and is meant for tests only.
     pub fn verify_server(mut self, verify: bool) -> Self {
         self.verify_server = verify;
+        self
+    }
+
+    /// Whether the first load may serve a leaf that has expired (with a warning), so a server
+    /// can start while its renewal is late. A reload never swaps to an expired leaf.
+    pub fn allow_expired_leaf(mut self, allow: bool) -> Self {
+        self.allow_expired_leaf = allow;
         self
     }
 

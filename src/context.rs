@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -102,7 +103,8 @@ impl Context {
     /// # Errors
     ///
     /// Any file that is missing, unreadable, empty or malformed; a key that does not match the
-    /// leaf certificate; a configuration that is incomplete (a server without a certificate, a
+    /// leaf certificate; a leaf that is expired or not yet valid (beyond five minutes of clock
+    /// skew, and unless [`TlsConfig::allow_expired_leaf`] is set); a configuration that is incomplete (a server without a certificate, a
     /// verifying client without a trust bundle, client authentication without a trust bundle).
     pub fn load(config: &TlsConfig) -> Result<Arc<Context>, Error> {
         let inputs = Inputs::read(config)?;
@@ -130,6 +132,10 @@ impl Context {
                 let certified = material::certified_key(provider, cert_path, chain, key_path, key)?;
                 let chain = certified.cert.clone();
                 let leaf = LeafInfo::read(cert_path, &chain[0])?;
+                // Only the first generation may start with an expired leaf; a reload never swaps
+                // one in.
+                let allow_expired = config.allow_expired_leaf && generation == 1;
+                material::check_validity(cert_path, &leaf, SystemTime::now(), allow_expired)?;
                 Some((certified, leaf, chain))
             }
             (None, None) => None,

@@ -6,6 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::digest;
 use pkcs8::der::Decode;
@@ -508,6 +509,46 @@ impl LeafInfo {
             not_after: parsed.validity().not_after.timestamp(),
         })
     }
+}
+
+/// Clock skew tolerated at both ends of a leaf's validity.
+const CLOCK_SKEW_SECONDS: i64 = 5 * 60;
+
+/// Refuses a leaf outside its validity period at `now`, give or take [`CLOCK_SKEW_SECONDS`].
+/// With `allow_expired`, an expired leaf only logs a warning.
+pub(crate) fn check_validity(
+    path: &Path,
+    leaf: &LeafInfo,
+    now: SystemTime,
+    allow_expired: bool,
+) -> Result<(), Error> {
+    let now = match now.duration_since(UNIX_EPOCH) {
+        Ok(elapsed) => elapsed.as_secs() as i64,
+        Err(before_epoch) => -(before_epoch.duration().as_secs() as i64),
+    };
+    if now + CLOCK_SKEW_SECONDS < leaf.not_before {
+        return Err(Error::CertificateNotYetValid {
+            path: path.to_path_buf(),
+            not_before: leaf.not_before,
+            now,
+        });
+    }
+    if now - CLOCK_SKEW_SECONDS > leaf.not_after {
+        if allow_expired {
+            tracing::warn!(
+                path = %path.display(),
+                not_after = leaf.not_after,
+                "serving an expired certificate because expired leaves are allowed at first load"
+            );
+            return Ok(());
+        }
+        return Err(Error::CertificateExpired {
+            path: path.to_path_buf(),
+            not_after: leaf.not_after,
+            now,
+        });
+    }
+    Ok(())
 }
 
 pub(crate) fn hex<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> String {

@@ -303,3 +303,22 @@ pub(crate) fn client_auth_from(mode: u32) -> Result<ClientAuth, Failure> {
         )),
     }
 }
+
+/// Whether the first load may serve an expired leaf (with a warning), so a server can start
+/// while its renewal is late (default false). A reload never swaps to an expired leaf.
+///
+/// # Safety
+///
+/// `config` is a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_allow_expired_leaf(
+    config: *mut tls_config,
+    allow: bool,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promise.
+        let config = unsafe { config_mut(config)? };
+        config.allow_expired_leaf = allow;
+        Ok(())
+    })
+}
