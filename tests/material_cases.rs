@@ -303,7 +303,10 @@ fn a_chain_with_the_leaf_last_is_served_leaf_first() {
     let blocks = pem::parse_many(std::fs::read(&source).unwrap()).unwrap();
     let served: Vec<&[u8]> = context.cert_chain().iter().map(|c| c.as_ref()).collect();
     assert_eq!(served, vec![blocks[0].contents(), blocks[1].contents()]);
-    assert_eq!(context.leaf().unwrap().subject, "O=Acceptance Test, CN=b03-server");
+    assert_eq!(
+        context.leaf().unwrap().subject,
+        "O=Acceptance Test, CN=b03-server"
+    );
 }
 
 #[test]
