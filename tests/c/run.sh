@@ -126,6 +126,7 @@ for case_name in B01 B05 B16; do
     openssl x509 -in "$CASES/$case_name/server.crt" -outform DER -out "$MATERIAL/$label-server.der"
     sha256sum "$MATERIAL/$label-server.der" | cut -c1-64 >"$MATERIAL/$label-server.sha256"
 done
+openssl x509 -in "$CASES/B05/client.crt" -outform DER -out "$MATERIAL/b05-client.der"
 
 abi_log=$WORK/abi_test.valgrind
 if [ "$USE_VALGRIND" = 1 ]; then
