@@ -703,18 +703,9 @@ extern "system" fn Java_org_tlsctx_Native_connCipherSuite<'local>(
     with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
         let name = conn
             .cipher_suite()
-            .and_then(|suite| suite.suite().as_str())
-            .map(iana_name);
+            .map(|suite| crate::context::suite_name(suite.suite()));
         new_string_or_null(env, name.as_deref())
     })
-}
-
-/// rustls names TLS 1.3 suites `TLS13_...`; IANA (and the JDK) call them `TLS_...`.
-fn iana_name(rustls_name: &str) -> String {
-    match rustls_name.strip_prefix("TLS13_") {
-        Some(rest) => format!("TLS_{rest}"),
-        None => rustls_name.to_string(),
-    }
 }
 
 fn der_array(

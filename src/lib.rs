@@ -16,12 +16,13 @@ mod connection;
 mod context;
 mod error;
 mod material;
+mod properties;
 mod reload;
 
 pub mod ffi;
 mod jni;
 
-pub use config::{ClientAuth, Role, TlsConfig, Versions};
+pub use config::{ClientAuth, Role, Source, TlsConfig, Versions};
 pub use connection::{flags, Connection, Step, MAX_RECORD_PLAINTEXT};
 pub use context::{live_generations, Context};
 pub use error::Error;

@@ -17,52 +17,60 @@ use rustls::pki_types::{
 use rustls::sign::{CertifiedKey, SigningKey};
 use zeroize::Zeroizing;
 
-use crate::config::TlsConfig;
+use crate::config::{Source, TlsConfig};
 use crate::error::Error;
 
-/// The raw bytes of every file a generation is built from, read in one pass.
+/// Material read from a [`Source`]: the path (or the name standing for it) and the bytes.
+pub(crate) type Loaded = (PathBuf, Zeroizing<Vec<u8>>);
+
+/// The raw bytes of everything a generation is built from, read in one pass.
 pub(crate) struct Inputs {
-    pub(crate) cert_chain: Option<(PathBuf, Vec<u8>)>,
-    pub(crate) private_key: Option<(PathBuf, Zeroizing<Vec<u8>>)>,
-    pub(crate) trust_bundle: Option<(PathBuf, Vec<u8>)>,
+    pub(crate) cert_chain: Option<Loaded>,
+    pub(crate) private_key: Option<Loaded>,
+    pub(crate) trust_bundle: Option<Loaded>,
+    /// Per SNI name: the name, its chain and its key.
+    pub(crate) named: Vec<(String, Loaded, Loaded)>,
 }
 
 impl Inputs {
-    /// Reads every file the configuration names.
+    /// Reads every source the configuration names.
     pub(crate) fn read(config: &TlsConfig) -> Result<Self, Error> {
-        let cert_chain = match &config.cert_chain {
-            Some(path) => Some((path.clone(), read_file(path)?)),
-            None => None,
-        };
-        let private_key = match &config.private_key {
-            Some(path) => Some((path.clone(), Zeroizing::new(read_file(path)?))),
-            None => None,
-        };
-        let trust_bundle = match &config.trust_bundle {
-            Some(path) => Some((path.clone(), read_file(path)?)),
-            None => None,
-        };
+        let read = |source: &Option<Source>| source.as_ref().map(read_source).transpose();
+        let mut named = Vec::with_capacity(config.named_identities.len());
+        for identity in &config.named_identities {
+            named.push((
+                identity.server_name.clone(),
+                read_source(&identity.cert_chain)?,
+                read_source(&identity.private_key)?,
+            ));
+        }
+        let (cert_chain, private_key) = config.identity();
         Ok(Inputs {
-            cert_chain,
-            private_key,
-            trust_bundle,
+            cert_chain: cert_chain.map(read_source).transpose()?,
+            private_key: private_key.map(read_source).transpose()?,
+            trust_bundle: read(&config.trust_bundle)?,
+            named,
         })
     }
 
     /// A SHA-256 over every input, so identical content is recognised without building anything.
     pub(crate) fn digest(&self) -> [u8; 32] {
         let mut context = digest::Context::new(&digest::SHA256);
-        for part in [
-            self.cert_chain.as_ref().map(|(_, bytes)| bytes.as_slice()),
-            self.private_key.as_ref().map(|(_, bytes)| bytes.as_slice()),
-            self.trust_bundle
-                .as_ref()
-                .map(|(_, bytes)| bytes.as_slice()),
-        ] {
+        let mut add = |bytes: &[u8]| {
             // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
-            let bytes = part.unwrap_or_default();
             context.update(&(bytes.len() as u64).to_be_bytes());
             context.update(bytes);
+        };
+        for part in [&self.cert_chain, &self.private_key, &self.trust_bundle] {
+            add(part
+                .as_ref()
+                .map(|(_, bytes)| bytes.as_slice())
+                .unwrap_or_default());
+        }
+        for (name, (_, cert_chain), (_, private_key)) in &self.named {
+            add(name.as_bytes());
+            add(cert_chain);
+            add(private_key);
         }
         let mut out = [0u8; 32];
         out.copy_from_slice(context.finish().as_ref());
@@ -70,14 +78,18 @@ impl Inputs {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
-    let bytes = fs::read(path).map_err(|err| Error::read_failure(path, err))?;
+fn read_source(source: &Source) -> Result<Loaded, Error> {
+    let label = source.label();
+    let bytes = match source {
+        Source::File(path) => {
+            Zeroizing::new(fs::read(path).map_err(|err| Error::read_failure(path, err))?)
+        }
+        Source::Memory { bytes, .. } => Zeroizing::new(bytes.to_vec()),
+    };
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::FileEmpty {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::FileEmpty { path: label });
     }
-    Ok(bytes)
+    Ok((label, bytes))
 }
 
 /// Parses every PEM block of a file. A file without PEM armour that holds DER comes back as one
