@@ -10,9 +10,10 @@
 # Usage: bash tests/c/run.sh
 #
 # The certificate cases are read from ../shared/cases next to the repository, or from
-# $TLSCTX_CASES. TLSCTX_VALGRIND=0 runs everything without valgrind. Every wait is bounded, every
-# socket is on 127.0.0.1, and everything made is removed on exit. The last line is
-# `N passed, M failed`; the exit status is non-zero on any failure.
+# $TLSCTX_CASES. TLSCTX_VALGRIND=0 runs everything without valgrind; TLSCTX_KEEP=1 keeps the
+# scratch directory (server logs, s_client transcripts) for a look after a failure. Every wait is
+# bounded, every socket is on 127.0.0.1, and everything made is removed on exit. The last line is
+# `N passed, M failed` (abi_test's checks included); the exit status is non-zero on any failure.
 
 set -u
 
