@@ -242,9 +242,11 @@ impl Connection {
                         "accept() must be called after the ClientHello",
                     ));
                 }
+                // As below: an error reading from a slice means a full buffer.
                 while !tls.is_empty() {
-                    if acceptor.read_tls(&mut tls).map_err(io_to_tls)? == 0 {
-                        break;
+                    match acceptor.read_tls(&mut tls) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
                     }
                 }
                 match acceptor.accept() {
@@ -261,13 +263,18 @@ impl Connection {
             }
             State::Failed { .. } => return Err(Error::InvalidState("the connection has failed")),
             State::Tls(conn) => {
+                // Reading from a slice fails only when rustls' buffers are full (records not
+                // processed yet, or plaintext not read): take no more and let the caller offer
+                // the rest later. Processing after each read keeps the record buffer draining.
                 while !tls.is_empty() {
-                    if conn.read_tls(&mut tls).map_err(io_to_tls)? == 0 {
-                        break;
+                    match conn.read_tls(&mut tls) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            let io_state = conn.process_new_packets()?;
+                            self.peer_closed |= io_state.peer_has_closed();
+                        }
                     }
                 }
-                let io_state = conn.process_new_packets()?;
-                self.peer_closed |= io_state.peer_has_closed();
             }
         }
         Ok(offered - tls.len())
@@ -501,8 +508,4 @@ impl Connection {
             flags: bits,
         }
     }
-}
-
-fn io_to_tls(err: io::Error) -> Error {
-    Error::Tls(rustls::Error::General(format!("reading TLS bytes: {err}")))
 }
