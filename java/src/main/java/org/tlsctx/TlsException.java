@@ -24,6 +24,18 @@ public class TlsException extends RuntimeException {
     }
 
     /**
+     * Creates the exception for a native failure. The native library calls this factory for
+     * every error it throws.
+     *
+     * @param code the native result code
+     * @param message what failed, naming the file where one is involved
+     * @return the exception to throw
+     */
+    static TlsException fromNative(int code, String message) {
+        return new TlsException(code, message);
+    }
+
+    /**
      * The native result code, as listed in {@code include/tlsctx.h}.
      *
      * @return the code, never 0
