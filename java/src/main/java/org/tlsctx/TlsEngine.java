@@ -545,12 +545,16 @@ public final class TlsEngine extends SSLEngine {
     }
 
     /**
-     * The cipher suites in effect: all that rustls supports, for the protocols the config
-     * enables.
+     * The cipher suites in effect: those the config is restricted to (see
+     * {@link TlsConfig#cipherSuites(String...)}) that rustls supports, or all it supports.
      */
     @Override
     public String[] getEnabledCipherSuites() {
-        return getSupportedCipherSuites();
+        List<String> configured = source.configView().cipherSuites();
+        if (configured == null) {
+            return getSupportedCipherSuites();
+        }
+        return CIPHER_SUITES.stream().filter(configured::contains).toArray(String[]::new);
     }
 
     /**
