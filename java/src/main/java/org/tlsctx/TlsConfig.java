@@ -99,6 +99,10 @@ public final class TlsConfig {
      * applied on top of the file's values. The getters of the returned builder report only what
      * was set on it, not what the file holds.
      *
+     * <p>A reloading context reads the properties file once, at {@link #reloading()}; its
+     * reloads read the certificate and key files the properties name again, but a changed
+     * properties file takes effect only in a new reloading context.
+     *
      * @param file the properties file
      * @param server true for the {@code tls.server.*} settings, false for {@code tls.client.*}
      * @return a new builder over the file
@@ -772,10 +776,7 @@ public final class TlsConfig {
 
         static Material memory(String name, byte[] bytes) {
             Objects.requireNonNull(name, "name");
-            if (Objects.requireNonNull(bytes, "pemOrDer").length == 0) {
-                throw new IllegalArgumentException(name + ": no bytes given");
-            }
-            return new Material(null, name, bytes.clone());
+            return new Material(null, name, Objects.requireNonNull(bytes, "pemOrDer").clone());
         }
 
         @Override

@@ -15,6 +15,7 @@ package org.tlsctx;
 public class TlsException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The native result code; part of the serialized form. */
     private final int code;
 
     /**

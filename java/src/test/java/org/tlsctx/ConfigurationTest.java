@@ -250,6 +250,14 @@ class ConfigurationTest {
         assertEquals(Reason.NO_PRIVATE_KEY, error.reason());
         assertEquals("vault tls/key: no private key found (found a certificate)",
                 error.getMessage());
+
+        CertificateFileException empty = assertThrows(CertificateFileException.class,
+                () -> TlsConfig.server()
+                        .certificateChain("vault tls/chain", chain)
+                        .privateKey("vault tls/key", new byte[0])
+                        .load());
+        assertEquals(Reason.FILE_EMPTY, empty.reason());
+        assertEquals("vault tls/key: file is empty", empty.getMessage());
     }
 
     @Test
