@@ -103,80 +103,6 @@ fn new_string_or_null(env: &mut JNIEnv<'_>, value: Option<&str>) -> Result<jstri
     }
 }
 
-/// Builds a configuration from the arguments `Native.contextLoad` and `Native.reloaderNew` share.
-#[allow(clippy::too_many_arguments)]
-fn config_from(
-    env: &mut JNIEnv<'_>,
-    server: jboolean,
-    cert_chain: &JString<'_>,
-    private_key: &JString<'_>,
-    key_password: &JString<'_>,
-    trust_bundle: &JString<'_>,
-    client_auth: jint,
-    alpn: &JObjectArray<'_>,
-    versions: jint,
-    verify_server: jboolean,
-) -> Result<TlsConfig, Failure> {
-    let mut config = if server == JNI_TRUE {
-        TlsConfig::server()
-    } else {
-        TlsConfig::client()
-    };
-    if let Some(path) = optional_string(env, cert_chain)? {
-        config = config.cert_chain(path);
-    }
-    if let Some(path) = optional_string(env, private_key)? {
-        config = config.private_key(path);
-    }
-    if let Some(password) = optional_string(env, key_password)? {
-        config = config.key_password(password);
-    }
-    if let Some(path) = optional_string(env, trust_bundle)? {
-        config = config.trust_bundle(path);
-    }
-    config = config.client_auth(ffi::client_auth_from(client_auth as u32)?);
-    if let Some(protocols) = string_list(env, alpn)? {
-        config = config.alpn(protocols);
-    }
-    if versions != 0 {
-        config = config.versions(ffi::versions_from_mask(versions as u32)?);
-    }
-    Ok(config.verify_server(verify_server == JNI_TRUE))
-}
-
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-extern "system" fn Java_org_tlsctx_Native_contextLoad<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    server: jboolean,
-    cert_chain: JString<'local>,
-    private_key: JString<'local>,
-    key_password: JString<'local>,
-    trust_bundle: JString<'local>,
-    client_auth: jint,
-    alpn: JObjectArray<'local>,
-    versions: jint,
-    verify_server: jboolean,
-) -> jlong {
-    boundary(&mut env, 0, |env| {
-        let config = config_from(
-            env,
-            server,
-            &cert_chain,
-            &private_key,
-            &key_password,
-            &trust_bundle,
-            client_auth,
-            &alpn,
-            versions,
-            verify_server,
-        )?;
-        let loaded = Context::load(&config)?;
-        Ok(ffi::CONTEXTS.insert(loaded) as jlong)
-    })
-}
-
 #[no_mangle]
 extern "system" fn Java_org_tlsctx_Native_contextAcquire<'local>(
     mut env: JNIEnv<'local>,
@@ -290,43 +216,6 @@ extern "system" fn Java_org_tlsctx_Native_liveGenerations<'local>(
     _class: JClass<'local>,
 ) -> jlong {
     boundary(&mut env, 0, |_| Ok(context::live_generations() as jlong))
-}
-
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-extern "system" fn Java_org_tlsctx_Native_reloaderNew<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    server: jboolean,
-    cert_chain: JString<'local>,
-    private_key: JString<'local>,
-    key_password: JString<'local>,
-    trust_bundle: JString<'local>,
-    client_auth: jint,
-    alpn: JObjectArray<'local>,
-    versions: jint,
-    verify_server: jboolean,
-    poll_millis: jlong,
-) -> jlong {
-    boundary(&mut env, 0, |env| {
-        let config = config_from(
-            env,
-            server,
-            &cert_chain,
-            &private_key,
-            &key_password,
-            &trust_bundle,
-            client_auth,
-            &alpn,
-            versions,
-            verify_server,
-        )?;
-        let reloading = match poll_millis {
-            millis if millis <= 0 => ReloadingContext::new(config)?,
-            millis => ReloadingContext::with_polling(config, Duration::from_millis(millis as u64))?,
-        };
-        Ok(ffi::RELOADERS.insert(Arc::new(reloading)) as jlong)
-    })
 }
 
 #[no_mangle]

@@ -101,33 +101,6 @@ final class Native {
 
     // ---- contexts (reference-counted handles) --------------------------------------------------
 
-    /**
-     * Loads one immutable context generation from files.
-     *
-     * @param server true for a server context, false for a client context
-     * @param certChain PEM certificate chain, leaf first; may be null for a client without a
-     *     client certificate
-     * @param privateKey PEM private key matching the leaf; null exactly when certChain is null
-     * @param keyPassword password of an encrypted key, or null
-     * @param trustBundle PEM CA bundle: server = verifies client certificates, client = verifies
-     *     the server; may be null
-     * @param clientAuth one of the CLIENT_AUTH constants (server only)
-     * @param alpn ALPN protocols in preference order, or null for none
-     * @param versions mask of VERSION_ bits; 0 means both
-     * @param verifyServer client only: false accepts any server certificate (test mode)
-     * @return a new handle with reference count 1
-     */
-    static native long contextLoad(
-            boolean server,
-            String certChain,
-            String privateKey,
-            String keyPassword,
-            String trustBundle,
-            int clientAuth,
-            String[] alpn,
-            int versions,
-            boolean verifyServer);
-
     /** Adds one reference to a handle. Throws for a released or unknown handle. */
     static native void contextAcquire(long handle);
 
@@ -161,25 +134,6 @@ final class Native {
     static final int RELOAD_SWAPPED = 0;
     /** Reload outcome: the files have the same content; no new generation. */
     static final int RELOAD_UNCHANGED = 1;
-
-    /**
-     * Creates a reloading context from the same arguments as {@link #contextLoad}, loading its
-     * first generation now (a failure throws).
-     *
-     * @param pollMillis interval of the content-polling watcher; 0 disables the watcher
-     * @return a reloader pointer, freed with {@link #reloaderFree}
-     */
-    static native long reloaderNew(
-            boolean server,
-            String certChain,
-            String privateKey,
-            String keyPassword,
-            String trustBundle,
-            int clientAuth,
-            String[] alpn,
-            int versions,
-            boolean verifyServer,
-            long pollMillis);
 
     /** Acquires the current generation as a new context handle with reference count 1. */
     static native long reloaderCurrent(long reloader);
