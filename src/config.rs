@@ -6,6 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use zeroize::Zeroizing;
 
+use crate::error::Error;
+
 /// Which side of the handshake a context serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -196,12 +198,21 @@ impl TlsConfig {
         cert_chain: impl Into<Source>,
         private_key: impl Into<Source>,
     ) -> Self {
-        self.named_identities.push(NamedIdentity {
-            server_name: server_name.into().to_ascii_lowercase(),
-            cert_chain: cert_chain.into(),
-            private_key: private_key.into(),
-        });
+        self.add_identity_for_name(server_name.into(), cert_chain.into(), private_key.into());
         self
+    }
+
+    pub(crate) fn add_identity_for_name(
+        &mut self,
+        server_name: String,
+        cert_chain: Source,
+        private_key: Source,
+    ) {
+        self.named_identities.push(NamedIdentity {
+            server_name: server_name.to_ascii_lowercase(),
+            cert_chain,
+            private_key,
+        });
     }
 
     /// Restricts the cipher suites to these standard (IANA) names, e.g.
@@ -223,11 +234,15 @@ impl TlsConfig {
     /// self-signed certificate for `localhost` and 127.0.0.1, generated once per configuration;
     /// a client accepts any server certificate.
     pub fn test_mode(mut self, enabled: bool) -> Self {
+        self.set_test_mode(enabled);
+        self
+    }
+
+    pub(crate) fn set_test_mode(&mut self, enabled: bool) {
         self.test_mode = enabled;
         if enabled && self.role == Role::Client {
             self.verify_server = false;
         }
-        self
     }
 
     /// Sets the password of an encrypted private key (PKCS#8 `ENCRYPTED PRIVATE KEY`).
@@ -331,4 +346,18 @@ fn generate_test_identity() -> Option<(Source, Source)> {
         Source::memory("test mode self-signed certificate", generated.cert.pem()),
         Source::memory("test mode private key", generated.key_pair.serialize_pem()),
     ))
+}
+
+/// Checks ALPN protocol names: each must be 1 to 255 bytes (RFC 7301).
+pub(crate) fn check_alpn(protocols: &[Vec<u8>]) -> Result<(), Error> {
+    match protocols
+        .iter()
+        .find(|protocol| protocol.is_empty() || protocol.len() > 255)
+    {
+        Some(bad) => Err(Error::InvalidConfig(format!(
+            "ALPN protocol \"{}\" must be 1 to 255 bytes",
+            String::from_utf8_lossy(bad)
+        ))),
+        None => Ok(()),
+    }
 }

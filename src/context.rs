@@ -74,6 +74,11 @@ impl Drop for LiveToken {
     }
 }
 
+/// How many ALPN variants a generation keeps. Applications use a handful of lists; a selector
+/// that echoes whatever a client offers must not grow the cache without bound, so further
+/// lists are built per connection.
+const MAX_ALPN_VARIANTS: usize = 8;
+
 /// The rustls configuration of one side.
 #[derive(Clone)]
 pub(crate) enum RustlsConfig {
@@ -122,6 +127,7 @@ impl Context {
     ) -> Result<Context, Error> {
         let provider = provider_for(config)?;
         let versions = protocol_versions(config)?;
+        crate::config::check_alpn(&config.alpn)?;
         let identity = |(cert_path, cert_bytes): &Loaded, (key_path, key_bytes): &Loaded| {
             let chain = material::certificate_chain(cert_path, cert_bytes)?;
             let password = config.key_password.as_deref().map(String::as_str);
@@ -244,6 +250,7 @@ impl Context {
         if let Some((_, config)) = variants.iter().find(|(list, _)| list.as_slice() == alpn) {
             return config.clone();
         }
+        let cache = variants.len() < MAX_ALPN_VARIANTS;
         let config = match &self.rustls {
             RustlsConfig::Server(base) => {
                 let mut copy = ServerConfig::clone(base);
@@ -256,7 +263,9 @@ impl Context {
                 RustlsConfig::Client(Arc::new(copy))
             }
         };
-        variants.push((alpn.to_vec(), config.clone()));
+        if cache {
+            variants.push((alpn.to_vec(), config.clone()));
+        }
         config
     }
 }

@@ -635,8 +635,7 @@ extern "system" fn Java_org_tlsctx_Native_connLocalCertificates<'local>(
     _owner: JObject<'local>,
 ) -> jobjectArray {
     with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
-        let chain = conn.context().cert_chain().to_vec();
-        der_array(env, &chain)
+        der_array(env, conn.context().cert_chain())
     })
 }
 
@@ -751,21 +750,6 @@ extern "system" fn Java_org_tlsctx_Native_configFree<'local>(
     })
 }
 
-fn set_material(config: &mut TlsConfig, which: jint, source: Source) -> Result<(), Failure> {
-    match which {
-        0 => config.cert_chain = Some(source),
-        1 => config.private_key = Some(source),
-        2 => config.trust_bundle = Some(source),
-        other => {
-            return Err(Failure::new(
-                tls_result::InvalidArgument,
-                format!("material {other} is not 0 (chain), 1 (key) or 2 (trust bundle)"),
-            ))
-        }
-    }
-    Ok(())
-}
-
 #[no_mangle]
 extern "system" fn Java_org_tlsctx_Native_configSetPath<'local>(
     mut env: JNIEnv<'local>,
@@ -776,7 +760,7 @@ extern "system" fn Java_org_tlsctx_Native_configSetPath<'local>(
 ) {
     with_config(&mut env, config, |env, config| {
         let path = required_string(env, &path, "path")?;
-        set_material(config, which, Source::File(path.into()))
+        ffi::set_material(config, which as u32, Source::File(path.into()))
     })
 }
 
@@ -795,7 +779,7 @@ extern "system" fn Java_org_tlsctx_Native_configSetMemory<'local>(
             return Err(Failure::null("bytes"));
         }
         let bytes = zeroize::Zeroizing::new(env.convert_byte_array(&bytes)?);
-        set_material(config, which, Source::memory(name, bytes.as_slice()))
+        ffi::set_material(config, which as u32, Source::memory(name, bytes.as_slice()))
     })
 }
 
@@ -859,6 +843,12 @@ extern "system" fn Java_org_tlsctx_Native_configSetVerifyServer<'local>(
     verify: jboolean,
 ) {
     with_config(&mut env, config, |_, config| {
+        if config.role != Role::Client {
+            return Err(Failure::new(
+                tls_result::WrongRole,
+                "verifyServer applies to client configurations only",
+            ));
+        }
         config.verify_server = verify == JNI_TRUE;
         Ok(())
     })
@@ -891,8 +881,7 @@ extern "system" fn Java_org_tlsctx_Native_configSetTestMode<'local>(
     enabled: jboolean,
 ) {
     with_config(&mut env, config, |_, config| {
-        let updated = std::mem::replace(config, TlsConfig::server());
-        *config = updated.test_mode(enabled == JNI_TRUE);
+        config.set_test_mode(enabled == JNI_TRUE);
         Ok(())
     })
 }
@@ -923,8 +912,7 @@ extern "system" fn Java_org_tlsctx_Native_configAddIdentityForName<'local>(
         let server_name = required_string(env, &server_name, "serverName")?;
         let cert_chain = required_string(env, &cert_chain, "certChain")?;
         let private_key = required_string(env, &private_key, "privateKey")?;
-        let updated = std::mem::replace(config, TlsConfig::server());
-        *config = updated.identity_for_name(server_name, cert_chain, private_key);
+        config.add_identity_for_name(server_name, cert_chain.into(), private_key.into());
         Ok(())
     })
 }

@@ -377,3 +377,28 @@ fn a_large_offer_is_taken_in_parts_while_plaintext_is_drained() {
     }
     assert_eq!(received, message);
 }
+
+#[test]
+fn a_record_header_longer_than_tls_allows_fails_at_once() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let mut server = Connection::server(server).unwrap();
+    let mut plaintext = vec![0u8; 1024];
+    let failure = server
+        .unwrap_record(&[0x16, 0x03, 0x01, 0xff, 0xff], &mut plaintext)
+        .unwrap_err();
+    assert!(matches!(failure, Error::Tls(_)), "{failure:?}");
+}
+
+#[test]
+fn an_empty_alpn_name_is_refused() {
+    let failure = Context::load(&rsa_server().alpn([""])).unwrap_err();
+    assert_eq!(
+        failure.to_string(),
+        "invalid configuration: ALPN protocol \"\" must be 1 to 255 bytes"
+    );
+    let server = Context::load(&rsa_server()).unwrap();
+    let failure = Connection::server_with(server, Some(&[Vec::new()]))
+        .err()
+        .unwrap();
+    assert!(matches!(failure, Error::InvalidConfig(_)), "{failure:?}");
+}

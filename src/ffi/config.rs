@@ -215,13 +215,9 @@ pub unsafe extern "C" fn tls_config_set_alpn(
                 str_list(protocols, count, "protocols")?,
             )
         };
-        if let Some(bad) = protocols.iter().find(|p| p.is_empty() || p.len() > 255) {
-            return Err(Failure::new(
-                tls_result::InvalidArgument,
-                format!("ALPN protocol \"{bad}\" must be 1 to 255 bytes"),
-            ));
-        }
-        config.alpn = protocols.into_iter().map(String::into_bytes).collect();
+        let protocols: Vec<Vec<u8>> = protocols.into_iter().map(String::into_bytes).collect();
+        crate::config::check_alpn(&protocols)?;
+        config.alpn = protocols;
         Ok(())
     })
 }
@@ -332,16 +328,7 @@ pub unsafe extern "C" fn tls_config_from_properties(
     boundary(|| {
         // SAFETY: forwarded caller promise.
         let path = unsafe { str_arg(path, "path")? };
-        let role = match role {
-            r if r == tls_role::Server as u32 => Role::Server,
-            r if r == tls_role::Client as u32 => Role::Client,
-            other => {
-                return Err(Failure::new(
-                    tls_result::InvalidArgument,
-                    format!("role {other} is neither TLS_ROLE_SERVER nor TLS_ROLE_CLIENT"),
-                ))
-            }
-        };
+        let role = role_from(role)?;
         if config_out.is_null() {
             return Err(Failure::null("config_out"));
         }
@@ -390,19 +377,7 @@ pub unsafe extern "C" fn tls_config_set_material(
                 bytes_arg(bytes, len, "bytes")?,
             )
         };
-        let source = Source::memory(name, bytes);
-        match which {
-            w if w == tls_material::CertChain as u32 => config.cert_chain = Some(source),
-            w if w == tls_material::PrivateKey as u32 => config.private_key = Some(source),
-            w if w == tls_material::TrustBundle as u32 => config.trust_bundle = Some(source),
-            other => {
-                return Err(Failure::new(
-                    tls_result::InvalidArgument,
-                    format!("material {other} is not a tls_material value"),
-                ))
-            }
-        }
-        Ok(())
+        set_material(config, which, Source::memory(name, bytes))
     })
 }
 
@@ -435,8 +410,7 @@ pub unsafe extern "C" fn tls_config_add_identity_for_name(
                 "certificates chosen by server name are for server configurations only",
             ));
         }
-        let updated = std::mem::replace(config, TlsConfig::server());
-        *config = updated.identity_for_name(server_name, cert_chain, private_key);
+        config.add_identity_for_name(server_name.into(), cert_chain.into(), private_key.into());
         Ok(())
     })
 }
@@ -476,8 +450,7 @@ pub unsafe extern "C" fn tls_config_set_test_mode(
     boundary(|| {
         // SAFETY: forwarded caller promise.
         let config = unsafe { config_mut(config)? };
-        let updated = std::mem::replace(config, TlsConfig::server());
-        *config = updated.test_mode(enabled);
+        config.set_test_mode(enabled);
         Ok(())
     })
 }
@@ -505,4 +478,36 @@ unsafe fn str_list(
         // SAFETY: each entry is a NUL-terminated string by the caller's promise.
         .map(|pointer| unsafe { str_arg(*pointer, name) }.map(str::to_string))
         .collect()
+}
+
+fn role_from(role: u32) -> Result<Role, Failure> {
+    match role {
+        r if r == tls_role::Server as u32 => Ok(Role::Server),
+        r if r == tls_role::Client as u32 => Ok(Role::Client),
+        other => Err(Failure::new(
+            tls_result::InvalidArgument,
+            format!("role {other} is neither TLS_ROLE_SERVER nor TLS_ROLE_CLIENT"),
+        )),
+    }
+}
+
+/// Puts `source` in the slot `which` names, a [`tls_material`] value (shared with JNI).
+pub(crate) fn set_material(
+    config: &mut TlsConfig,
+    which: u32,
+    source: Source,
+) -> Result<(), Failure> {
+    let slot = match which {
+        w if w == tls_material::CertChain as u32 => &mut config.cert_chain,
+        w if w == tls_material::PrivateKey as u32 => &mut config.private_key,
+        w if w == tls_material::TrustBundle as u32 => &mut config.trust_bundle,
+        other => {
+            return Err(Failure::new(
+                tls_result::InvalidArgument,
+                format!("material {other} is not a tls_material value"),
+            ))
+        }
+    };
+    *slot = Some(source);
+    Ok(())
 }

@@ -15,7 +15,7 @@ use std::ffi::{c_char, CStr, CString};
 use std::panic::{self, AssertUnwindSafe};
 
 pub use config::*;
-pub(crate) use config::{client_auth_from, versions_from_mask};
+pub(crate) use config::{client_auth_from, set_material, versions_from_mask};
 pub use connection::*;
 pub use context::*;
 pub(crate) use context::{context, reloader, CONTEXTS, RELOADERS};
