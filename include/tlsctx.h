@@ -149,7 +149,8 @@ enum tls_result
    */
   TLS_RESULT_FILE_EMPTY = 202,
   /*
-   A PEM block is malformed or truncated, or the file is neither PEM nor DER.
+   A PEM block is malformed or truncated, the file is neither PEM nor DER, or the key or
+   PKCS#12 structure inside is malformed or truncated.
    */
   TLS_RESULT_MALFORMED_PEM = 203,
   /*

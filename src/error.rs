@@ -118,6 +118,14 @@ pub enum Error {
     Tls(rustls::Error),
     /// A connection was used in a way its state does not allow.
     InvalidState(&'static str),
+    /// The private key or PKCS#12 file is readable as PEM or DER, but the structure inside is
+    /// malformed or truncated (as opposed to a wrong password or an unsupported scheme).
+    MalformedKey {
+        /// The path as configured.
+        path: PathBuf,
+        /// What is wrong with the structure.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -149,7 +157,8 @@ impl Error {
             | Error::UnsupportedKey { path, .. }
             | Error::InvalidCertificate { path, .. }
             | Error::CertificateExpired { path, .. }
-            | Error::CertificateNotYetValid { path, .. } => Some(path),
+            | Error::CertificateNotYetValid { path, .. }
+            | Error::MalformedKey { path, .. } => Some(path),
             Error::KeyMismatch { key_path, .. } => Some(key_path),
             Error::InvalidConfig(_) | Error::Tls(_) | Error::InvalidState(_) => None,
         }
@@ -249,6 +258,9 @@ impl fmt::Display for Error {
             Error::InvalidConfig(detail) => write!(f, "invalid configuration: {detail}"),
             Error::Tls(err) => write!(f, "TLS error: {err}"),
             Error::InvalidState(detail) => write!(f, "invalid connection state: {detail}"),
+            Error::MalformedKey { path, detail } => {
+                write!(f, "{}: malformed private key: {detail}", path.display())
+            }
         }
     }
 }

@@ -15,7 +15,9 @@ mod config;
 mod connection;
 mod context;
 mod error;
+mod keys;
 mod material;
+mod pkcs12;
 mod properties;
 mod reload;
 

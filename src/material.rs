@@ -219,20 +219,10 @@ pub(crate) fn private_key(
 
     if let Some(proc_type) = key.headers().get("Proc-Type") {
         if proc_type.contains("ENCRYPTED") {
-            if password.is_none() {
-                return Err(Error::KeyEncrypted {
-                    path: path.to_path_buf(),
-                });
-            }
-            // Traditional OpenSSL encryption is planned with the rest of the key formats; until
-            // then such a key must be converted with `openssl pkcs8 -topk8`.
-            let cipher = key.headers().get("DEK-Info").unwrap_or("unknown cipher");
-            return Err(Error::UnsupportedEncryption {
-                path: path.to_path_buf(),
-                scheme: format!("traditional OpenSSL PEM encryption ({cipher})"),
-            });
+            return crate::keys::decrypt_traditional(path, key, password);
         }
     }
+    crate::keys::note_unused_password(path, key.tag(), password);
 
     let der = key.contents().to_vec();
     match key.tag() {
@@ -243,57 +233,12 @@ pub(crate) fn private_key(
         "PRIVATE KEY" => Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der))),
         "RSA PRIVATE KEY" => Ok(PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der))),
         "EC PRIVATE KEY" => Ok(PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der))),
-        "ENCRYPTED PRIVATE KEY" => decrypt_pkcs8(path, &der, password),
+        "ENCRYPTED PRIVATE KEY" => crate::keys::decrypt_pkcs8(path, &der, password),
         other => Err(Error::UnsupportedKey {
             path: path.to_path_buf(),
             detail: format!("PEM block \"{other}\""),
         }),
     }
-}
-
-fn decrypt_pkcs8(
-    path: &Path,
-    der: &[u8],
-    password: Option<&str>,
-) -> Result<PrivateKeyDer<'static>, Error> {
-    let Some(password) = password else {
-        return Err(Error::KeyEncrypted {
-            path: path.to_path_buf(),
-        });
-    };
-    let encrypted =
-        pkcs8::EncryptedPrivateKeyInfo::from_der(der).map_err(|err| Error::MalformedPem {
-            path: path.to_path_buf(),
-            detail: err.to_string(),
-        })?;
-    let decrypted = encrypted.decrypt(password).map_err(|err| match err {
-        // pkcs5 0.7 reports a bad padding after decryption, the sign of a wrong password, as
-        // EncryptFailed.
-        pkcs8::Error::EncryptedPrivateKey(
-            pkcs8::pkcs5::Error::DecryptFailed | pkcs8::pkcs5::Error::EncryptFailed,
-        ) => Error::WrongPassword {
-            path: path.to_path_buf(),
-        },
-        pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm { oid }) => {
-            Error::UnsupportedEncryption {
-                path: path.to_path_buf(),
-                scheme: format!("OID {oid}"),
-            }
-        }
-        other => Error::UnsupportedEncryption {
-            path: path.to_path_buf(),
-            scheme: format!("PKCS#8 encryption that could not be used: {other}"),
-        },
-    })?;
-    let der = decrypted.as_bytes().to_vec();
-    // A wrong password passes the padding check about once in 256 tries; the result is then not
-    // a PrivateKeyInfo structure, so check it before calling it a key.
-    if pkcs8::PrivateKeyInfo::from_der(&der).is_err() {
-        return Err(Error::WrongPassword {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)))
 }
 
 /// Pairs a chain with its key, checking at load time that the key belongs to the leaf.

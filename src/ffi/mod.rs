@@ -50,7 +50,8 @@ pub enum tls_result {
     FileUnreadable = 201,
     /// A file is empty.
     FileEmpty = 202,
-    /// A PEM block is malformed or truncated, or the file is neither PEM nor DER.
+    /// A PEM block is malformed or truncated, the file is neither PEM nor DER, or the key or
+    /// PKCS#12 structure inside is malformed or truncated.
     MalformedPem = 203,
     /// The certificate file holds no certificate.
     NoCertificate = 204,
@@ -101,6 +102,7 @@ impl From<&Error> for tls_result {
             Error::InvalidConfig(_) => tls_result::InvalidConfig,
             Error::Tls(_) => tls_result::TlsProtocol,
             Error::InvalidState(_) => tls_result::InvalidState,
+            Error::MalformedKey { .. } => tls_result::MalformedPem,
         }
     }
 }
