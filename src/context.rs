@@ -111,8 +111,9 @@ impl Context {
     ///
     /// Any file that is missing, unreadable, empty or malformed; a key that does not match the
     /// leaf certificate; a leaf that is expired or not yet valid (beyond five minutes of clock
-    /// skew, and unless [`TlsConfig::allow_expired_leaf`] is set); a configuration that is incomplete (a server without a certificate, a
-    /// verifying client without a trust bundle, client authentication without a trust bundle).
+    /// skew, and unless [`TlsConfig::allow_expired_leaf`] is set); a configuration that is
+    /// incomplete (a server without a certificate, a verifying client without a trust bundle,
+    /// client authentication without a trust bundle).
     pub fn load(config: &TlsConfig) -> Result<Arc<Context>, Error> {
         let inputs = Inputs::read(config)?;
         let context = Context::build(config, &inputs, 1, &Lineage::new()?)?;
@@ -403,7 +404,10 @@ fn provider_for(config: &TlsConfig) -> Result<Arc<CryptoProvider>, Error> {
         )));
     }
     if !unknown.is_empty() {
-        tracing::warn!(skipped = %unknown.join(", "), "cipher suites not offered by rustls are skipped");
+        tracing::warn!(
+            skipped = %unknown.join(", "),
+            "cipher suites not offered by rustls are skipped"
+        );
     }
     Ok(Arc::new(restricted))
 }

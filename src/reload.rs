@@ -42,9 +42,9 @@ pub struct ReloadStats {
 
 /// A context whose current generation can be replaced while connections use older ones.
 ///
-/// [`current`](Self::current) is a lock-free load of the current generation. [`reload`](Self::reload)
-/// builds the next generation completely before swapping it in; on any error the current one
-/// stays. Each generation is freed when its last connection or handle lets go of it, which
+/// [`current`](Self::current) is a lock-free load of the current generation.
+/// [`reload`](Self::reload) builds the next generation completely before swapping it in; on any
+/// error the current one stays. Each generation is freed when its last connection or handle lets go of it, which
 /// [`live_generations`](Self::live_generations) makes visible.
 ///
 /// Dropping a reloading context stops and joins its watcher thread.
