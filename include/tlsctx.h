@@ -50,6 +50,31 @@ typedef uint32_t tls_client_auth;
 #endif // __cplusplus
 
 /*
+ Which material an in-memory setter replaces.
+ */
+enum tls_material
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /*
+   The certificate chain, leaf first.
+   */
+  TLS_MATERIAL_CERT_CHAIN = 0,
+  /*
+   The private key.
+   */
+  TLS_MATERIAL_PRIVATE_KEY = 1,
+  /*
+   The trust bundle.
+   */
+  TLS_MATERIAL_TRUST_BUNDLE = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t tls_material;
+#endif // __cplusplus
+
+/*
  The outcome of a successful [`tls_reloader_reload`].
  */
 enum tls_reload_outcome
@@ -168,6 +193,14 @@ enum tls_result
    The configuration is incomplete or contradictory.
    */
   TLS_RESULT_INVALID_CONFIG = 213,
+  /*
+   The leaf certificate has expired.
+   */
+  TLS_RESULT_CERTIFICATE_EXPIRED = 214,
+  /*
+   The leaf certificate is not valid yet.
+   */
+  TLS_RESULT_CERTIFICATE_NOT_YET_VALID = 215,
   /*
    A TLS protocol error: a malformed or unexpected message, an alert, a failed verification.
    */
@@ -360,6 +393,79 @@ tls_result tls_config_set_versions(tls_config *config, uint32_t mask);
  `config` is a live configuration.
  */
 tls_result tls_config_set_verify_server(tls_config *config, bool verify);
+
+/*
+ Whether the first load may serve an expired leaf (with a warning), so a server can start
+ while its renewal is late (default false). A reload never swaps to an expired leaf.
+
+ # Safety
+
+ `config` is a live configuration.
+ */
+tls_result tls_config_set_allow_expired_leaf(tls_config *config, bool allow);
+
+/*
+ Reads a RocketMQ-style `tls.properties` file (`tls.server.*` or `tls.client.*` keys, and
+ `tls.test.mode.enable`) into a new configuration for `role`, a [`tls_role`] value, with
+ RocketMQ's defaults. On success `*config_out` receives a configuration owned by the caller,
+ freed with [`tls_config_free`]; it can still be changed with the setters.
+
+ # Safety
+
+ `path` is a NUL-terminated UTF-8 string; `config_out` a writable pointer.
+ */
+tls_result tls_config_from_properties(const char *path, uint32_t role, tls_config **config_out);
+
+/*
+ Sets a certificate chain, private key or trust bundle (`which`, a [`tls_material`] value)
+ from `len` bytes of PEM or DER in memory instead of a file. The bytes are copied (and a key
+ is wiped from memory when the configuration is freed); `name` stands for the path in error
+ messages. In-memory material never changes, so reloads find it unchanged.
+
+ # Safety
+
+ `config` is a live configuration; `name` a NUL-terminated UTF-8 string; `bytes` readable for
+ `len` bytes.
+ */
+tls_result tls_config_set_material(tls_config *config,
+                                   uint32_t which,
+                                   const char *name,
+                                   const uint8_t *bytes,
+                                   size_t len);
+
+/*
+ Server only: adds a certificate chain and key (file paths, copied) served to clients that ask
+ for `server_name` by SNI; other clients get the main chain.
+
+ # Safety
+
+ `config` is a live configuration; the strings are NUL-terminated UTF-8.
+ */
+tls_result tls_config_add_identity_for_name(tls_config *config,
+                                            const char *server_name,
+                                            const char *cert_chain_path,
+                                            const char *private_key_path);
+
+/*
+ Restricts the cipher suites to `count` standard (IANA) names. Names rustls does not offer are
+ skipped with a warning; loading fails when none remains. NULL with `count` 0 restores the
+ default list.
+
+ # Safety
+
+ `config` is a live configuration; `names` holds `count` valid string pointers.
+ */
+tls_result tls_config_set_cipher_suites(tls_config *config, const char *const *names, size_t count);
+
+/*
+ Test mode, for development only: a server without a certificate chain and key serves a
+ self-signed certificate for localhost; a client accepts any server certificate.
+
+ # Safety
+
+ `config` is a live configuration.
+ */
+tls_result tls_config_set_test_mode(tls_config *config, bool enabled);
 
 /*
  Starts a server connection on the context behind `ctx`. The connection takes its own

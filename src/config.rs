@@ -1,8 +1,12 @@
 //! What a context is built from: the files, the password and the TLS settings.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use zeroize::Zeroizing;
+
+use crate::error::Error;
 
 /// Which side of the handshake a context serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +48,72 @@ impl Default for Versions {
     }
 }
 
+/// Where a certificate chain, private key or trust bundle comes from.
+#[derive(Clone)]
+pub enum Source {
+    /// A file, read again at every load and reload.
+    File(PathBuf),
+    /// PEM or DER bytes handed over in memory (from a Java `KeyStore`, say). They never change,
+    /// so a reload finds them unchanged. `name` stands for the path in error messages.
+    Memory {
+        /// What to call the material in messages, e.g. `keystore alias "broker"`.
+        name: String,
+        /// The PEM or DER encoding; wiped from memory when the last configuration drops it.
+        bytes: Arc<Zeroizing<Vec<u8>>>,
+    },
+}
+
+impl Source {
+    /// In-memory material named `name` for error messages.
+    pub fn memory(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        Source::Memory {
+            name: name.into(),
+            bytes: Arc::new(Zeroizing::new(bytes.into())),
+        }
+    }
+
+    /// The path, or the name standing for it, used in messages.
+    pub(crate) fn label(&self) -> PathBuf {
+        match self {
+            Source::File(path) => path.clone(),
+            Source::Memory { name, .. } => PathBuf::from(name),
+        }
+    }
+
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Source::File(path) => Some(path),
+            Source::Memory { .. } => None,
+        }
+    }
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::File(path) => f.debug_tuple("File").field(path).finish(),
+            // Never the bytes: they may be a private key.
+            Source::Memory { name, bytes } => {
+                write!(f, "Memory {{ name: {name:?}, {} bytes }}", bytes.len())
+            }
+        }
+    }
+}
+
+impl<P: Into<PathBuf>> From<P> for Source {
+    fn from(path: P) -> Self {
+        Source::File(path.into())
+    }
+}
+
+/// A certificate chain and key served to clients that ask for `server_name` by SNI.
+#[derive(Clone, Debug)]
+pub(crate) struct NamedIdentity {
+    pub(crate) server_name: String,
+    pub(crate) cert_chain: Source,
+    pub(crate) private_key: Source,
+}
+
 /// Everything a context generation is built from.
 ///
 /// A configuration names files rather than holding their content, so a
@@ -53,18 +123,25 @@ impl Default for Versions {
 /// # Defaults
 ///
 /// No certificate, key, password or trust bundle; client authentication [`ClientAuth::None`];
-/// no ALPN protocols; TLS 1.2 and 1.3; a client verifies the server.
+/// no ALPN protocols; TLS 1.2 and 1.3; a client verifies the server; an expired leaf is refused.
 #[derive(Clone, Debug)]
 pub struct TlsConfig {
     pub(crate) role: Role,
-    pub(crate) cert_chain: Option<PathBuf>,
-    pub(crate) private_key: Option<PathBuf>,
+    pub(crate) cert_chain: Option<Source>,
+    pub(crate) private_key: Option<Source>,
     pub(crate) key_password: Option<Zeroizing<String>>,
-    pub(crate) trust_bundle: Option<PathBuf>,
+    pub(crate) trust_bundle: Option<Source>,
+    pub(crate) named_identities: Vec<NamedIdentity>,
+    pub(crate) cipher_suites: Option<Vec<String>>,
+    pub(crate) test_mode: bool,
+    /// The self-signed identity of a test-mode server, generated on first use and shared by
+    /// clones, so reloads find it unchanged.
+    test_identity: Arc<OnceLock<Option<(Source, Source)>>>,
     pub(crate) client_auth: ClientAuth,
     pub(crate) alpn: Vec<Vec<u8>>,
     pub(crate) versions: Versions,
     pub(crate) verify_server: bool,
+    pub(crate) allow_expired_leaf: bool,
 }
 
 impl TlsConfig {
@@ -86,23 +163,86 @@ impl TlsConfig {
             private_key: None,
             key_password: None,
             trust_bundle: None,
+            named_identities: Vec::new(),
+            cipher_suites: None,
+            test_mode: false,
+            test_identity: Arc::new(OnceLock::new()),
             client_auth: ClientAuth::None,
             alpn: Vec::new(),
             versions: Versions::default(),
             verify_server: true,
+            allow_expired_leaf: false,
         }
     }
 
-    /// Sets the PEM file holding the certificate chain, leaf first.
-    pub fn cert_chain(mut self, path: impl Into<PathBuf>) -> Self {
-        self.cert_chain = Some(path.into());
+    /// Sets the certificate chain: a PEM or DER file (or [`Source::memory`]), leaf first. A
+    /// chain whose leaf (the certificate matching the key) is elsewhere is reordered with a
+    /// warning.
+    pub fn cert_chain(mut self, source: impl Into<Source>) -> Self {
+        self.cert_chain = Some(source.into());
         self
     }
 
-    /// Sets the PEM file holding the private key of the leaf (PKCS#8, PKCS#1 RSA or SEC1 EC).
-    pub fn private_key(mut self, path: impl Into<PathBuf>) -> Self {
-        self.private_key = Some(path.into());
+    /// Sets the private key of the leaf: a PEM or DER file (or [`Source::memory`]) holding one
+    /// PKCS#8, PKCS#1 RSA or SEC1 EC key, possibly encrypted.
+    pub fn private_key(mut self, source: impl Into<Source>) -> Self {
+        self.private_key = Some(source.into());
         self
+    }
+
+    /// Server only: adds a certificate chain and key served to clients asking for
+    /// `server_name` (SNI). Clients asking for another name, or none, get the main chain.
+    pub fn identity_for_name(
+        mut self,
+        server_name: impl Into<String>,
+        cert_chain: impl Into<Source>,
+        private_key: impl Into<Source>,
+    ) -> Self {
+        self.add_identity_for_name(server_name.into(), cert_chain.into(), private_key.into());
+        self
+    }
+
+    pub(crate) fn add_identity_for_name(
+        &mut self,
+        server_name: String,
+        cert_chain: Source,
+        private_key: Source,
+    ) {
+        self.named_identities.push(NamedIdentity {
+            server_name: server_name.to_ascii_lowercase(),
+            cert_chain,
+            private_key,
+        });
+    }
+
+    /// Restricts the cipher suites to these standard (IANA) names, e.g.
+    /// `TLS_AES_128_GCM_SHA256` or `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`, in any order.
+    ///
+    /// Names rustls does not offer (CBC, DHE, RSA key exchange suites) are skipped with a
+    /// warning, since broker settings often list them; when no offered suite remains, loading
+    /// fails naming them.
+    pub fn cipher_suites<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.cipher_suites = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Test mode, for development only. A server without a certificate chain and key serves a
+    /// self-signed certificate for `localhost` and 127.0.0.1, generated once per configuration;
+    /// a client accepts any server certificate.
+    pub fn test_mode(mut self, enabled: bool) -> Self {
+        self.set_test_mode(enabled);
+        self
+    }
+
+    pub(crate) fn set_test_mode(&mut self, enabled: bool) {
+        self.test_mode = enabled;
+        if enabled && self.role == Role::Client {
+            self.verify_server = false;
+        }
     }
 
     /// Sets the password of an encrypted private key (PKCS#8 `ENCRYPTED PRIVATE KEY`).
@@ -113,8 +253,8 @@ impl TlsConfig {
 
     /// Sets the PEM bundle of trusted CA certificates: on a server it verifies client
     /// certificates, on a client it verifies the server.
-    pub fn trust_bundle(mut self, path: impl Into<PathBuf>) -> Self {
-        self.trust_bundle = Some(path.into());
+    pub fn trust_bundle(mut self, source: impl Into<Source>) -> Self {
+        self.trust_bundle = Some(source.into());
         self
     }
 
@@ -148,6 +288,29 @@ impl TlsConfig {
         self
     }
 
+    /// Whether the first load may serve a leaf that has expired (with a warning), so a server
+    /// can start while its renewal is late. A reload never swaps to an expired leaf.
+    pub fn allow_expired_leaf(mut self, allow: bool) -> Self {
+        self.allow_expired_leaf = allow;
+        self
+    }
+
+    /// The certificate chain and key to serve: the configured ones, or in test mode a generated
+    /// self-signed pair when none is configured.
+    pub(crate) fn identity(&self) -> (Option<&Source>, Option<&Source>) {
+        if !self.test_mode
+            || self.role != Role::Server
+            || self.cert_chain.is_some()
+            || self.private_key.is_some()
+        {
+            return (self.cert_chain.as_ref(), self.private_key.as_ref());
+        }
+        match self.test_identity.get_or_init(generate_test_identity) {
+            Some((cert_chain, private_key)) => (Some(cert_chain), Some(private_key)),
+            None => (None, None),
+        }
+    }
+
     /// The side this configuration builds contexts for.
     pub fn role(&self) -> Role {
         self.role
@@ -155,16 +318,46 @@ impl TlsConfig {
 
     /// The configured certificate chain path.
     pub fn cert_chain_path(&self) -> Option<&Path> {
-        self.cert_chain.as_deref()
+        self.cert_chain.as_ref().and_then(Source::path)
     }
 
     /// The configured private key path.
     pub fn private_key_path(&self) -> Option<&Path> {
-        self.private_key.as_deref()
+        self.private_key.as_ref().and_then(Source::path)
     }
 
     /// The configured trust bundle path.
     pub fn trust_bundle_path(&self) -> Option<&Path> {
-        self.trust_bundle.as_deref()
+        self.trust_bundle.as_ref().and_then(Source::path)
+    }
+}
+
+/// A self-signed ECDSA P-256 certificate for `localhost` and 127.0.0.1. `None` only if the
+/// crypto provider cannot generate a key; loading then fails for want of a certificate.
+fn generate_test_identity() -> Option<(Source, Source)> {
+    let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    let generated = rcgen::generate_simple_self_signed(names)
+        .map_err(|err| tracing::error!(error = %err, "test mode cannot generate its certificate"))
+        .ok()?;
+    tracing::warn!(
+        "test mode: serving a self-signed certificate for localhost; not for production"
+    );
+    Some((
+        Source::memory("test mode self-signed certificate", generated.cert.pem()),
+        Source::memory("test mode private key", generated.key_pair.serialize_pem()),
+    ))
+}
+
+/// Checks ALPN protocol names: each must be 1 to 255 bytes (RFC 7301).
+pub(crate) fn check_alpn(protocols: &[Vec<u8>]) -> Result<(), Error> {
+    match protocols
+        .iter()
+        .find(|protocol| protocol.is_empty() || protocol.len() > 255)
+    {
+        Some(bad) => Err(Error::InvalidConfig(format!(
+            "ALPN protocol \"{}\" must be 1 to 255 bytes",
+            String::from_utf8_lossy(bad)
+        ))),
+        None => Ok(()),
     }
 }

@@ -22,6 +22,9 @@ const MAX_RECORD_OVERHEAD: usize = 5 + 8 + 16;
 
 const RECORD_HEADER: usize = 5;
 
+/// The longest record TLS allows: header, 2^14 bytes of plaintext and 2048 of expansion.
+const MAX_RECORD_LEN: usize = RECORD_HEADER + MAX_RECORD_PLAINTEXT + 2048;
+
 /// A server or client TLS connection that holds its own reference to its generation, so the
 /// generation lives exactly as long as the connection (rustls drops its configuration reference
 /// once the handshake ends).
@@ -97,7 +100,10 @@ impl Connection {
     /// [`Error::InvalidState`] for a client context.
     pub fn server_with(context: Arc<Context>, alpn: Option<&[Vec<u8>]>) -> Result<Self, Error> {
         let config = match alpn {
-            Some(alpn) => context.with_alpn(alpn),
+            Some(alpn) => {
+                crate::config::check_alpn(alpn)?;
+                context.with_alpn(alpn)
+            }
             None => context.rustls().clone(),
         };
         let RustlsConfig::Server(config) = config else {
@@ -142,7 +148,10 @@ impl Connection {
         alpn: Option<&[Vec<u8>]>,
     ) -> Result<Self, Error> {
         let config = match alpn {
-            Some(alpn) => context.with_alpn(alpn),
+            Some(alpn) => {
+                crate::config::check_alpn(alpn)?;
+                context.with_alpn(alpn)
+            }
             None => context.rustls().clone(),
         };
         let RustlsConfig::Client(config) = config else {
@@ -242,9 +251,11 @@ impl Connection {
                         "accept() must be called after the ClientHello",
                     ));
                 }
+                // As below: an error reading from a slice means a full buffer.
                 while !tls.is_empty() {
-                    if acceptor.read_tls(&mut tls).map_err(io_to_tls)? == 0 {
-                        break;
+                    match acceptor.read_tls(&mut tls) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
                     }
                 }
                 match acceptor.accept() {
@@ -261,13 +272,18 @@ impl Connection {
             }
             State::Failed { .. } => return Err(Error::InvalidState("the connection has failed")),
             State::Tls(conn) => {
+                // Reading from a slice fails only when rustls' buffers are full (records not
+                // processed yet, or plaintext not read): take no more and let the caller offer
+                // the rest later. Processing after each read keeps the record buffer draining.
                 while !tls.is_empty() {
-                    if conn.read_tls(&mut tls).map_err(io_to_tls)? == 0 {
-                        break;
+                    match conn.read_tls(&mut tls) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            let io_state = conn.process_new_packets()?;
+                            self.peer_closed |= io_state.peer_has_closed();
+                        }
                     }
                 }
-                let io_state = conn.process_new_packets()?;
-                self.peer_closed |= io_state.peer_has_closed();
             }
         }
         Ok(offered - tls.len())
@@ -402,15 +418,19 @@ impl Connection {
             ));
         };
         let alpn: Vec<Vec<u8>> = protocol.map(|p| vec![p.to_vec()]).unwrap_or_default();
+        crate::config::check_alpn(&alpn)?;
         let RustlsConfig::Server(config) = self.context.with_alpn(&alpn) else {
             return Err(Error::InvalidState(
                 "a server connection needs a server context",
             ));
         };
         match ready.into_connection(config) {
-            Ok(mut conn) => {
-                conn.process_new_packets()?;
+            Ok(conn) => {
+                // Stored first, so an alert from processing the ClientHello stays sendable.
                 self.state = State::Tls(conn.into());
+                if let State::Tls(conn) = &mut self.state {
+                    conn.process_new_packets()?;
+                }
                 Ok(())
             }
             Err((err, mut alert)) => {
@@ -444,6 +464,12 @@ impl Connection {
             return Ok(self.step(0, 0, was_handshaking, flags::UNDERFLOW));
         }
         let record = RECORD_HEADER + usize::from(u16::from_be_bytes([src[3], src[4]]));
+        if record > MAX_RECORD_LEN {
+            // No valid record is this long: let rustls reject the header now instead of waiting
+            // for bytes that should never come.
+            let consumed = self.read_tls(&src[..RECORD_HEADER])?;
+            return Ok(self.step(consumed, 0, was_handshaking, 0));
+        }
         if src.len() < record {
             return Ok(self.step(0, 0, was_handshaking, flags::UNDERFLOW));
         }
@@ -501,8 +527,4 @@ impl Connection {
             flags: bits,
         }
     }
-}
-
-fn io_to_tls(err: io::Error) -> Error {
-    Error::Tls(rustls::Error::General(format!("reading TLS bytes: {err}")))
 }

@@ -2,17 +2,20 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::server::{ProducesTickets, StoresServerSessions, WebPkiClientVerifier};
+use rustls::server::{
+    ProducesTickets, ResolvesServerCert, StoresServerSessions, WebPkiClientVerifier,
+};
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, DigitallySignedStruct, ServerConfig, SignatureScheme};
 
 use crate::config::{ClientAuth, Role, TlsConfig};
 use crate::error::Error;
-use crate::material::{self, Inputs, LeafInfo};
+use crate::material::{self, Inputs, LeafInfo, Loaded};
 
 static LIVE_GENERATIONS: AtomicUsize = AtomicUsize::new(0);
 
@@ -71,6 +74,11 @@ impl Drop for LiveToken {
     }
 }
 
+/// How many ALPN variants a generation keeps. Applications use a handful of lists; a selector
+/// that echoes whatever a client offers must not grow the cache without bound, so further
+/// lists are built per connection.
+const MAX_ALPN_VARIANTS: usize = 8;
+
 /// The rustls configuration of one side.
 #[derive(Clone)]
 pub(crate) enum RustlsConfig {
@@ -102,8 +110,10 @@ impl Context {
     /// # Errors
     ///
     /// Any file that is missing, unreadable, empty or malformed; a key that does not match the
-    /// leaf certificate; a configuration that is incomplete (a server without a certificate, a
-    /// verifying client without a trust bundle, client authentication without a trust bundle).
+    /// leaf certificate; a leaf that is expired or not yet valid (beyond five minutes of clock
+    /// skew, and unless [`TlsConfig::allow_expired_leaf`] is set); a configuration that is
+    /// incomplete (a server without a certificate, a verifying client without a trust bundle,
+    /// client authentication without a trust bundle).
     pub fn load(config: &TlsConfig) -> Result<Arc<Context>, Error> {
         let inputs = Inputs::read(config)?;
         let context = Context::build(config, &inputs, 1, &Lineage::new()?)?;
@@ -116,22 +126,24 @@ impl Context {
         generation: u64,
         lineage: &Lineage,
     ) -> Result<Context, Error> {
-        let provider = provider();
+        let provider = provider_for(config)?;
         let versions = protocol_versions(config)?;
+        crate::config::check_alpn(&config.alpn)?;
+        let identity = |(cert_path, cert_bytes): &Loaded, (key_path, key_bytes): &Loaded| {
+            let chain = material::certificate_chain(cert_path, cert_bytes)?;
+            let password = config.key_password.as_deref().map(String::as_str);
+            let key = material::private_key(key_path, key_bytes, password)?;
+            let certified = material::certified_key(&provider, cert_path, chain, key_path, key)?;
+            let leaf = LeafInfo::read(cert_path, &certified.cert[0])?;
+            // Only the first generation may start with an expired leaf; a reload never swaps
+            // one in.
+            let allow_expired = config.allow_expired_leaf && generation == 1;
+            material::check_validity(cert_path, &leaf, SystemTime::now(), allow_expired)?;
+            Ok::<_, Error>((certified, leaf))
+        };
 
-        let identity = match (&inputs.cert_chain, &inputs.private_key) {
-            (Some((cert_path, cert_bytes)), Some((key_path, key_bytes))) => {
-                let chain = material::certificate_chain(cert_path, cert_bytes)?;
-                let key = material::private_key(
-                    key_path,
-                    key_bytes,
-                    config.key_password.as_deref().map(String::as_str),
-                )?;
-                let leaf = LeafInfo::read(cert_path, &chain[0])?;
-                let certified =
-                    material::certified_key(provider, cert_path, chain.clone(), key_path, key)?;
-                Some((certified, leaf, chain))
-            }
+        let main = match (&inputs.cert_chain, &inputs.private_key) {
+            (Some(cert_chain), Some(private_key)) => Some(identity(cert_chain, private_key)?),
             (None, None) => None,
             (Some(_), None) => {
                 return Err(Error::InvalidConfig(
@@ -144,6 +156,10 @@ impl Context {
                 ))
             }
         };
+        let mut named = Vec::with_capacity(inputs.named.len());
+        for (server_name, cert_chain, private_key) in &inputs.named {
+            named.push((server_name.clone(), identity(cert_chain, private_key)?.0));
+        }
         let roots = match &inputs.trust_bundle {
             Some((path, bytes)) => Some(Arc::new(material::root_store(path, bytes)?)),
             None => None,
@@ -151,21 +167,37 @@ impl Context {
 
         let rustls = match config.role {
             Role::Server => {
-                let Some((certified, _, _)) = &identity else {
+                let Some((certified, _)) = &main else {
                     return Err(Error::InvalidConfig(
                         "a server needs a certificate chain and a private key".into(),
                     ));
                 };
-                RustlsConfig::Server(server_config(config, &versions, certified, roots, lineage)?)
+                let resolver: Arc<dyn ResolvesServerCert> = if named.is_empty() {
+                    Arc::new(SingleCertAndKey::from(certified.clone()))
+                } else {
+                    Arc::new(ByServerName {
+                        default: certified.clone(),
+                        named,
+                    })
+                };
+                let server = server_config(config, &provider, &versions, resolver, roots, lineage)?;
+                RustlsConfig::Server(server)
             }
             Role::Client => {
-                let certified = identity.as_ref().map(|(certified, _, _)| certified.clone());
-                RustlsConfig::Client(client_config(config, &versions, certified, roots, lineage)?)
+                if !named.is_empty() {
+                    return Err(Error::InvalidConfig(
+                        "certificates chosen by server name (SNI) are for servers only".into(),
+                    ));
+                }
+                let certified = main.as_ref().map(|(certified, _)| certified.clone());
+                let client =
+                    client_config(config, &provider, &versions, certified, roots, lineage)?;
+                RustlsConfig::Client(client)
             }
         };
 
-        let (leaf, cert_chain) = match identity {
-            Some((_, leaf, chain)) => (Some(leaf), chain),
+        let (leaf, cert_chain) = match main {
+            Some((certified, leaf)) => (Some(leaf), certified.cert.clone()),
             None => (None, Vec::new()),
         };
         Ok(Context {
@@ -219,6 +251,7 @@ impl Context {
         if let Some((_, config)) = variants.iter().find(|(list, _)| list.as_slice() == alpn) {
             return config.clone();
         }
+        let cache = variants.len() < MAX_ALPN_VARIANTS;
         let config = match &self.rustls {
             RustlsConfig::Server(base) => {
                 let mut copy = ServerConfig::clone(base);
@@ -231,7 +264,9 @@ impl Context {
                 RustlsConfig::Client(Arc::new(copy))
             }
         };
-        variants.push((alpn.to_vec(), config.clone()));
+        if cache {
+            variants.push((alpn.to_vec(), config.clone()));
+        }
         config
     }
 }
@@ -266,12 +301,13 @@ fn protocol_versions(
 
 fn server_config(
     config: &TlsConfig,
+    provider: &Arc<CryptoProvider>,
     versions: &[&'static rustls::SupportedProtocolVersion],
-    certified: &Arc<CertifiedKey>,
+    resolver: Arc<dyn ResolvesServerCert>,
     roots: Option<Arc<rustls::RootCertStore>>,
     lineage: &Lineage,
 ) -> Result<Arc<ServerConfig>, Error> {
-    let provider = provider().clone();
+    let provider = provider.clone();
     let builder =
         ServerConfig::builder_with_provider(provider.clone()).with_protocol_versions(versions)?;
     let builder = match (config.client_auth, roots) {
@@ -293,8 +329,7 @@ fn server_config(
             )))
         }
     };
-    let mut server =
-        builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(certified.clone())));
+    let mut server = builder.with_cert_resolver(resolver);
     server.alpn_protocols = config.alpn.clone();
     server.session_storage = lineage.session_storage.clone();
     server.ticketer = lineage.ticketer.clone();
@@ -303,12 +338,13 @@ fn server_config(
 
 fn client_config(
     config: &TlsConfig,
+    provider: &Arc<CryptoProvider>,
     versions: &[&'static rustls::SupportedProtocolVersion],
     certified: Option<Arc<CertifiedKey>>,
     roots: Option<Arc<rustls::RootCertStore>>,
     lineage: &Lineage,
 ) -> Result<Arc<ClientConfig>, Error> {
-    let provider = provider().clone();
+    let provider = provider.clone();
     let builder =
         ClientConfig::builder_with_provider(provider.clone()).with_protocol_versions(versions)?;
     let builder = match (config.verify_server, roots) {
@@ -331,6 +367,82 @@ fn client_config(
     client.alpn_protocols = config.alpn.clone();
     client.resumption = rustls::client::Resumption::store(lineage.client_sessions.clone());
     Ok(Arc::new(client))
+}
+
+/// The provider restricted to the configured cipher suites, or the full provider.
+fn provider_for(config: &TlsConfig) -> Result<Arc<CryptoProvider>, Error> {
+    let Some(names) = &config.cipher_suites else {
+        return Ok(provider().clone());
+    };
+    let full = provider();
+    let mut restricted = CryptoProvider::clone(full);
+    restricted.cipher_suites = full
+        .cipher_suites
+        .iter()
+        .filter(|suite| names.iter().any(|name| *name == suite_name(suite.suite())))
+        .copied()
+        .collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|name| {
+            full.cipher_suites
+                .iter()
+                .all(|suite| suite_name(suite.suite()) != **name)
+        })
+        .map(String::as_str)
+        .collect();
+    if restricted.cipher_suites.is_empty() {
+        let offered: Vec<String> = full
+            .cipher_suites
+            .iter()
+            .map(|suite| suite_name(suite.suite()))
+            .collect();
+        return Err(Error::InvalidConfig(format!(
+            "none of the cipher suites {} is offered; offered are {}",
+            names.join(", "),
+            offered.join(", ")
+        )));
+    }
+    if !unknown.is_empty() {
+        tracing::warn!(
+            skipped = %unknown.join(", "),
+            "cipher suites not offered by rustls are skipped"
+        );
+    }
+    Ok(Arc::new(restricted))
+}
+
+/// The standard (IANA) name of a cipher suite; rustls names TLS 1.3 suites `TLS13_...`.
+pub(crate) fn suite_name(suite: rustls::CipherSuite) -> String {
+    let name = suite
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{suite:?}"));
+    match name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => name,
+    }
+}
+
+/// Chooses the certificate by the name a client asks for (SNI); the main one otherwise.
+#[derive(Debug)]
+struct ByServerName {
+    default: Arc<CertifiedKey>,
+    named: Vec<(String, Arc<CertifiedKey>)>,
+}
+
+impl ResolvesServerCert for ByServerName {
+    fn resolve(&self, client_hello: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let requested = client_hello.server_name();
+        let named = self.named.iter().find(|(name, _)| {
+            requested.is_some_and(|requested| name.eq_ignore_ascii_case(requested))
+        });
+        Some(
+            named
+                .map_or(&self.default, |(_, certified)| certified)
+                .clone(),
+        )
+    }
 }
 
 /// Accepts any server certificate while still checking handshake signatures; the test mode of

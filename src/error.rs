@@ -94,6 +94,24 @@ pub enum Error {
         /// What the parser reported.
         detail: String,
     },
+    /// The leaf certificate's notAfter has passed (beyond the tolerated clock skew).
+    CertificateExpired {
+        /// The certificate chain's path.
+        path: PathBuf,
+        /// The leaf's notAfter, seconds since the epoch.
+        not_after: i64,
+        /// The time of the check, seconds since the epoch.
+        now: i64,
+    },
+    /// The leaf certificate's notBefore is still ahead (beyond the tolerated clock skew).
+    CertificateNotYetValid {
+        /// The certificate chain's path.
+        path: PathBuf,
+        /// The leaf's notBefore, seconds since the epoch.
+        not_before: i64,
+        /// The time of the check, seconds since the epoch.
+        now: i64,
+    },
     /// The configuration is incomplete or contradictory.
     InvalidConfig(String),
     /// A TLS protocol error on a connection (a bad peer message, an alert, a failed verification).
@@ -138,6 +156,8 @@ impl Error {
             | Error::UnsupportedEncryption { path, .. }
             | Error::UnsupportedKey { path, .. }
             | Error::InvalidCertificate { path, .. }
+            | Error::CertificateExpired { path, .. }
+            | Error::CertificateNotYetValid { path, .. }
             | Error::MalformedKey { path, .. } => Some(path),
             Error::KeyMismatch { key_path, .. } => Some(key_path),
             Error::InvalidConfig(_) | Error::Tls(_) | Error::InvalidState(_) => None,
@@ -213,6 +233,28 @@ impl fmt::Display for Error {
             Error::InvalidCertificate { path, detail } => {
                 write!(f, "{}: invalid certificate: {detail}", path.display())
             }
+            Error::CertificateExpired {
+                path,
+                not_after,
+                now,
+            } => write!(
+                f,
+                "{}: certificate expired: valid until {}, now {}",
+                path.display(),
+                date(*not_after),
+                date(*now)
+            ),
+            Error::CertificateNotYetValid {
+                path,
+                not_before,
+                now,
+            } => write!(
+                f,
+                "{}: certificate not yet valid: valid from {}, now {}",
+                path.display(),
+                date(*not_before),
+                date(*now)
+            ),
             Error::InvalidConfig(detail) => write!(f, "invalid configuration: {detail}"),
             Error::Tls(err) => write!(f, "TLS error: {err}"),
             Error::InvalidState(detail) => write!(f, "invalid connection state: {detail}"),
@@ -220,6 +262,14 @@ impl fmt::Display for Error {
                 write!(f, "{}: malformed private key: {detail}", path.display())
             }
         }
+    }
+}
+
+/// A timestamp as operators read it in `openssl x509 -dates`.
+fn date(seconds: i64) -> String {
+    match x509_parser::time::ASN1Time::from_timestamp(seconds) {
+        Ok(time) => time.to_string(),
+        Err(_) => format!("{seconds} seconds after the epoch"),
     }
 }
 

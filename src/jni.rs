@@ -13,7 +13,7 @@ use jni::objects::{JByteBuffer, JClass, JObject, JObjectArray, JString, JValue};
 use jni::sys::{jboolean, jint, jlong, jobjectArray, jstring, JNI_TRUE};
 use jni::JNIEnv;
 
-use crate::config::{Role, TlsConfig};
+use crate::config::{Role, Source, TlsConfig};
 use crate::connection::{Connection, Step};
 use crate::context::{self, Context};
 use crate::ffi::{self, tls_result, Failure};
@@ -46,11 +46,17 @@ fn throw(env: &mut JNIEnv<'_>, failure: &Failure) {
         return;
     };
     let args = [JValue::Int(failure.code as jint), JValue::Object(&message)];
-    if let Ok(exception) = env.new_object(EXCEPTION_CLASS, "(ILjava/lang/String;)V", &args) {
+    // TlsException.fromNative picks the typed subclass for the code.
+    let created = env
+        .call_static_method(EXCEPTION_CLASS, "fromNative", FROM_NATIVE_SIGNATURE, &args)
+        .and_then(|value| value.l());
+    if let Ok(exception) = created {
         // If throwing fails, a JVM error (such as OutOfMemoryError) is already pending.
         let _ = env.throw(jni::objects::JThrowable::from(exception));
     }
 }
+
+const FROM_NATIVE_SIGNATURE: &str = "(ILjava/lang/String;)Lorg/tlsctx/TlsException;";
 
 impl From<jni::errors::Error> for Failure {
     fn from(err: jni::errors::Error) -> Self {
@@ -95,80 +101,6 @@ fn new_string_or_null(env: &mut JNIEnv<'_>, value: Option<&str>) -> Result<jstri
         Some(text) => Ok(env.new_string(text)?.into_raw()),
         None => Ok(std::ptr::null_mut()),
     }
-}
-
-/// Builds a configuration from the arguments `Native.contextLoad` and `Native.reloaderNew` share.
-#[allow(clippy::too_many_arguments)]
-fn config_from(
-    env: &mut JNIEnv<'_>,
-    server: jboolean,
-    cert_chain: &JString<'_>,
-    private_key: &JString<'_>,
-    key_password: &JString<'_>,
-    trust_bundle: &JString<'_>,
-    client_auth: jint,
-    alpn: &JObjectArray<'_>,
-    versions: jint,
-    verify_server: jboolean,
-) -> Result<TlsConfig, Failure> {
-    let mut config = if server == JNI_TRUE {
-        TlsConfig::server()
-    } else {
-        TlsConfig::client()
-    };
-    if let Some(path) = optional_string(env, cert_chain)? {
-        config = config.cert_chain(path);
-    }
-    if let Some(path) = optional_string(env, private_key)? {
-        config = config.private_key(path);
-    }
-    if let Some(password) = optional_string(env, key_password)? {
-        config = config.key_password(password);
-    }
-    if let Some(path) = optional_string(env, trust_bundle)? {
-        config = config.trust_bundle(path);
-    }
-    config = config.client_auth(ffi::client_auth_from(client_auth as u32)?);
-    if let Some(protocols) = string_list(env, alpn)? {
-        config = config.alpn(protocols);
-    }
-    if versions != 0 {
-        config = config.versions(ffi::versions_from_mask(versions as u32)?);
-    }
-    Ok(config.verify_server(verify_server == JNI_TRUE))
-}
-
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-extern "system" fn Java_org_tlsctx_Native_contextLoad<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    server: jboolean,
-    cert_chain: JString<'local>,
-    private_key: JString<'local>,
-    key_password: JString<'local>,
-    trust_bundle: JString<'local>,
-    client_auth: jint,
-    alpn: JObjectArray<'local>,
-    versions: jint,
-    verify_server: jboolean,
-) -> jlong {
-    boundary(&mut env, 0, |env| {
-        let config = config_from(
-            env,
-            server,
-            &cert_chain,
-            &private_key,
-            &key_password,
-            &trust_bundle,
-            client_auth,
-            &alpn,
-            versions,
-            verify_server,
-        )?;
-        let loaded = Context::load(&config)?;
-        Ok(ffi::CONTEXTS.insert(loaded) as jlong)
-    })
 }
 
 #[no_mangle]
@@ -284,43 +216,6 @@ extern "system" fn Java_org_tlsctx_Native_liveGenerations<'local>(
     _class: JClass<'local>,
 ) -> jlong {
     boundary(&mut env, 0, |_| Ok(context::live_generations() as jlong))
-}
-
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-extern "system" fn Java_org_tlsctx_Native_reloaderNew<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    server: jboolean,
-    cert_chain: JString<'local>,
-    private_key: JString<'local>,
-    key_password: JString<'local>,
-    trust_bundle: JString<'local>,
-    client_auth: jint,
-    alpn: JObjectArray<'local>,
-    versions: jint,
-    verify_server: jboolean,
-    poll_millis: jlong,
-) -> jlong {
-    boundary(&mut env, 0, |env| {
-        let config = config_from(
-            env,
-            server,
-            &cert_chain,
-            &private_key,
-            &key_password,
-            &trust_bundle,
-            client_auth,
-            &alpn,
-            versions,
-            verify_server,
-        )?;
-        let reloading = match poll_millis {
-            millis if millis <= 0 => ReloadingContext::new(config)?,
-            millis => ReloadingContext::with_polling(config, Duration::from_millis(millis as u64))?,
-        };
-        Ok(ffi::RELOADERS.insert(Arc::new(reloading)) as jlong)
-    })
 }
 
 #[no_mangle]
@@ -703,18 +598,9 @@ extern "system" fn Java_org_tlsctx_Native_connCipherSuite<'local>(
     with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
         let name = conn
             .cipher_suite()
-            .and_then(|suite| suite.suite().as_str())
-            .map(iana_name);
+            .map(|suite| crate::context::suite_name(suite.suite()));
         new_string_or_null(env, name.as_deref())
     })
-}
-
-/// rustls names TLS 1.3 suites `TLS13_...`; IANA (and the JDK) call them `TLS_...`.
-fn iana_name(rustls_name: &str) -> String {
-    match rustls_name.strip_prefix("TLS13_") {
-        Some(rest) => format!("TLS_{rest}"),
-        None => rustls_name.to_string(),
-    }
 }
 
 fn der_array(
@@ -749,8 +635,7 @@ extern "system" fn Java_org_tlsctx_Native_connLocalCertificates<'local>(
     _owner: JObject<'local>,
 ) -> jobjectArray {
     with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
-        let chain = conn.context().cert_chain().to_vec();
-        der_array(env, &chain)
+        der_array(env, conn.context().cert_chain())
     })
 }
 
@@ -776,5 +661,289 @@ extern "system" fn Java_org_tlsctx_Native_connGeneration<'local>(
 ) -> jlong {
     with_connection(&mut env, conn, 0, |_, conn| {
         Ok(conn.context().generation() as jlong)
+    })
+}
+
+// ---- the configuration builder behind org.tlsctx.TlsConfig ---------------------------------
+
+/// Borrows the configuration behind a pointer from `configNew` or `configFromProperties`.
+///
+/// # Safety
+///
+/// `config` is 0 or a live pointer from those functions, used by one thread at a time (the
+/// Java builder is confined to the thread that loads it).
+unsafe fn config<'a>(config: jlong) -> Result<&'a mut TlsConfig, Failure> {
+    // SAFETY: the caller's promise; as_mut turns 0 into None.
+    unsafe { (config as *mut TlsConfig).as_mut() }
+        .ok_or_else(|| Failure::new(tls_result::NullArgument, "the configuration was freed"))
+}
+
+fn with_config<'local>(
+    env: &mut JNIEnv<'local>,
+    handle: jlong,
+    body: impl FnOnce(&mut JNIEnv<'local>, &mut TlsConfig) -> Result<(), Failure>,
+) {
+    boundary(env, (), |env| {
+        // SAFETY: see `config`.
+        let config = unsafe { config(handle)? };
+        body(env, config)
+    })
+}
+
+fn required_string(
+    env: &mut JNIEnv<'_>,
+    value: &JString<'_>,
+    name: &str,
+) -> Result<String, Failure> {
+    optional_string(env, value)?.ok_or_else(|| Failure::null(name))
+}
+
+fn role_of(server: jboolean) -> Role {
+    if server == JNI_TRUE {
+        Role::Server
+    } else {
+        Role::Client
+    }
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configNew<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    server: jboolean,
+) -> jlong {
+    boundary(&mut env, 0, |_| {
+        let config = match role_of(server) {
+            Role::Server => TlsConfig::server(),
+            Role::Client => TlsConfig::client(),
+        };
+        Ok(Box::into_raw(Box::new(config)) as jlong)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configFromProperties<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    path: JString<'local>,
+    server: jboolean,
+) -> jlong {
+    boundary(&mut env, 0, |env| {
+        let path = required_string(env, &path, "path")?;
+        let config = TlsConfig::from_broker_properties(path, role_of(server))?;
+        Ok(Box::into_raw(Box::new(config)) as jlong)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configFree<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+) {
+    boundary(&mut env, (), |_| {
+        if config != 0 {
+            // SAFETY: a pointer from configNew or configFromProperties, freed once by Java.
+            drop(unsafe { Box::from_raw(config as *mut TlsConfig) });
+        }
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetPath<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    which: jint,
+    path: JString<'local>,
+) {
+    with_config(&mut env, config, |env, config| {
+        let path = required_string(env, &path, "path")?;
+        ffi::set_material(config, which as u32, Source::File(path.into()))
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetMemory<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    which: jint,
+    name: JString<'local>,
+    bytes: jni::objects::JByteArray<'local>,
+) {
+    with_config(&mut env, config, |env, config| {
+        let name = required_string(env, &name, "name")?;
+        if bytes.is_null() {
+            return Err(Failure::null("bytes"));
+        }
+        let bytes = zeroize::Zeroizing::new(env.convert_byte_array(&bytes)?);
+        ffi::set_material(config, which as u32, Source::memory(name, bytes.as_slice()))
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetKeyPassword<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    password: JString<'local>,
+) {
+    with_config(&mut env, config, |env, config| {
+        config.key_password = optional_string(env, &password)?.map(zeroize::Zeroizing::new);
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetClientAuth<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    mode: jint,
+) {
+    with_config(&mut env, config, |_, config| {
+        config.client_auth = ffi::client_auth_from(mode as u32)?;
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetAlpn<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    protocols: JObjectArray<'local>,
+) {
+    with_config(&mut env, config, |env, config| {
+        config.alpn = string_list(env, &protocols)?.unwrap_or_default();
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetVersions<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    mask: jint,
+) {
+    with_config(&mut env, config, |_, config| {
+        config.versions = ffi::versions_from_mask(mask as u32)?;
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetVerifyServer<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    verify: jboolean,
+) {
+    with_config(&mut env, config, |_, config| {
+        if config.role != Role::Client {
+            return Err(Failure::new(
+                tls_result::WrongRole,
+                "verifyServer applies to client configurations only",
+            ));
+        }
+        config.verify_server = verify == JNI_TRUE;
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetCipherSuites<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    names: JObjectArray<'local>,
+) {
+    with_config(&mut env, config, |env, config| {
+        let names = string_list(env, &names)?;
+        config.cipher_suites = names.map(|names| {
+            names
+                .into_iter()
+                .map(|name| String::from_utf8_lossy(&name).into_owned())
+                .collect()
+        });
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetTestMode<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    enabled: jboolean,
+) {
+    with_config(&mut env, config, |_, config| {
+        config.set_test_mode(enabled == JNI_TRUE);
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetAllowExpiredLeaf<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    allow: jboolean,
+) {
+    with_config(&mut env, config, |_, config| {
+        config.allow_expired_leaf = allow == JNI_TRUE;
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configAddIdentityForName<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    server_name: JString<'local>,
+    cert_chain: JString<'local>,
+    private_key: JString<'local>,
+) {
+    with_config(&mut env, config, |env, config| {
+        let server_name = required_string(env, &server_name, "serverName")?;
+        let cert_chain = required_string(env, &cert_chain, "certChain")?;
+        let private_key = required_string(env, &private_key, "privateKey")?;
+        config.add_identity_for_name(server_name, cert_chain.into(), private_key.into());
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configLoad<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+) -> jlong {
+    boundary(&mut env, 0, |_| {
+        // SAFETY: see `config`.
+        let config = unsafe { self::config(config)? };
+        Ok(ffi::CONTEXTS.insert(Context::load(config)?) as jlong)
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configReloading<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    poll_millis: jlong,
+) -> jlong {
+    boundary(&mut env, 0, |_| {
+        // SAFETY: see `config`.
+        let config = unsafe { self::config(config)? }.clone();
+        let reloading = match poll_millis {
+            millis if millis <= 0 => ReloadingContext::new(config)?,
+            millis => ReloadingContext::with_polling(config, Duration::from_millis(millis as u64))?,
+        };
+        Ok(ffi::RELOADERS.insert(Arc::new(reloading)) as jlong)
     })
 }

@@ -18,12 +18,13 @@ mod error;
 mod keys;
 mod material;
 mod pkcs12;
+mod properties;
 mod reload;
 
 pub mod ffi;
 mod jni;
 
-pub use config::{ClientAuth, Role, TlsConfig, Versions};
+pub use config::{ClientAuth, Role, Source, TlsConfig, Versions};
 pub use connection::{flags, Connection, Step, MAX_RECORD_PLAINTEXT};
 pub use context::{live_generations, Context};
 pub use error::Error;

@@ -6,8 +6,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::digest;
+use pkcs8::der::Decode;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{
     CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
@@ -15,52 +17,60 @@ use rustls::pki_types::{
 use rustls::sign::{CertifiedKey, SigningKey};
 use zeroize::Zeroizing;
 
-use crate::config::TlsConfig;
+use crate::config::{Source, TlsConfig};
 use crate::error::Error;
 
-/// The raw bytes of every file a generation is built from, read in one pass.
+/// Material read from a [`Source`]: the path (or the name standing for it) and the bytes.
+pub(crate) type Loaded = (PathBuf, Zeroizing<Vec<u8>>);
+
+/// The raw bytes of everything a generation is built from, read in one pass.
 pub(crate) struct Inputs {
-    pub(crate) cert_chain: Option<(PathBuf, Vec<u8>)>,
-    pub(crate) private_key: Option<(PathBuf, Zeroizing<Vec<u8>>)>,
-    pub(crate) trust_bundle: Option<(PathBuf, Vec<u8>)>,
+    pub(crate) cert_chain: Option<Loaded>,
+    pub(crate) private_key: Option<Loaded>,
+    pub(crate) trust_bundle: Option<Loaded>,
+    /// Per SNI name: the name, its chain and its key.
+    pub(crate) named: Vec<(String, Loaded, Loaded)>,
 }
 
 impl Inputs {
-    /// Reads every file the configuration names.
+    /// Reads every source the configuration names.
     pub(crate) fn read(config: &TlsConfig) -> Result<Self, Error> {
-        let cert_chain = match &config.cert_chain {
-            Some(path) => Some((path.clone(), read_file(path)?)),
-            None => None,
-        };
-        let private_key = match &config.private_key {
-            Some(path) => Some((path.clone(), Zeroizing::new(read_file(path)?))),
-            None => None,
-        };
-        let trust_bundle = match &config.trust_bundle {
-            Some(path) => Some((path.clone(), read_file(path)?)),
-            None => None,
-        };
+        let read = |source: &Option<Source>| source.as_ref().map(read_source).transpose();
+        let mut named = Vec::with_capacity(config.named_identities.len());
+        for identity in &config.named_identities {
+            named.push((
+                identity.server_name.clone(),
+                read_source(&identity.cert_chain)?,
+                read_source(&identity.private_key)?,
+            ));
+        }
+        let (cert_chain, private_key) = config.identity();
         Ok(Inputs {
-            cert_chain,
-            private_key,
-            trust_bundle,
+            cert_chain: cert_chain.map(read_source).transpose()?,
+            private_key: private_key.map(read_source).transpose()?,
+            trust_bundle: read(&config.trust_bundle)?,
+            named,
         })
     }
 
     /// A SHA-256 over every input, so identical content is recognised without building anything.
     pub(crate) fn digest(&self) -> [u8; 32] {
         let mut context = digest::Context::new(&digest::SHA256);
-        for part in [
-            self.cert_chain.as_ref().map(|(_, bytes)| bytes.as_slice()),
-            self.private_key.as_ref().map(|(_, bytes)| bytes.as_slice()),
-            self.trust_bundle
-                .as_ref()
-                .map(|(_, bytes)| bytes.as_slice()),
-        ] {
+        let mut add = |bytes: &[u8]| {
             // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
-            let bytes = part.unwrap_or_default();
             context.update(&(bytes.len() as u64).to_be_bytes());
             context.update(bytes);
+        };
+        for part in [&self.cert_chain, &self.private_key, &self.trust_bundle] {
+            add(part
+                .as_ref()
+                .map(|(_, bytes)| bytes.as_slice())
+                .unwrap_or_default());
+        }
+        for (name, (_, cert_chain), (_, private_key)) in &self.named {
+            add(name.as_bytes());
+            add(cert_chain);
+            add(private_key);
         }
         let mut out = [0u8; 32];
         out.copy_from_slice(context.finish().as_ref());
@@ -68,39 +78,59 @@ impl Inputs {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
-    let bytes = fs::read(path).map_err(|err| Error::read_failure(path, err))?;
+fn read_source(source: &Source) -> Result<Loaded, Error> {
+    let label = source.label();
+    let bytes = match source {
+        Source::File(path) => {
+            Zeroizing::new(fs::read(path).map_err(|err| Error::read_failure(path, err))?)
+        }
+        Source::Memory { bytes, .. } => Zeroizing::new(bytes.to_vec()),
+    };
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::FileEmpty {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::FileEmpty { path: label });
     }
-    Ok(bytes)
+    Ok((label, bytes))
 }
 
-/// Parses every PEM block of a file. A file that does not look like PEM at all but starts like a
-/// DER structure comes back as one block tagged with `der_tag`.
+/// Parses every PEM block of a file. A file without PEM armour that holds DER comes back as one
+/// block tagged with `der_tag`; a PKCS#12 file is named as such rather than parsed.
 fn pem_blocks(path: &Path, bytes: &[u8], der_tag: &str) -> Result<Vec<pem::Pem>, Error> {
-    let blocks = pem::parse_many(bytes).map_err(|err| Error::MalformedPem {
+    let malformed = |detail: &str| Error::MalformedPem {
         path: path.to_path_buf(),
-        detail: err.to_string(),
-    })?;
-    if blocks.is_empty() && !contains(bytes, b"-----BEGIN") {
-        if bytes.first() == Some(&0x30) {
+        detail: detail.to_string(),
+    };
+    if !contains(bytes, b"-----BEGIN") {
+        if is_pkcs12(bytes) {
+            return Err(malformed("file is PKCS#12, not PEM"));
+        }
+        if bytes.first() == Some(&DER_SEQUENCE) {
             return Ok(vec![pem::Pem::new(der_tag, bytes.to_vec())]);
         }
-        return Err(Error::MalformedPem {
-            path: path.to_path_buf(),
-            detail: "no PEM armour (no \"-----BEGIN\" line) and not DER".into(),
-        });
+        return Err(malformed("no PEM BEGIN/END armour found"));
     }
+    let blocks = pem::parse_many(bytes).map_err(|err| malformed(&err.to_string()))?;
     if blocks.is_empty() {
-        return Err(Error::MalformedPem {
-            path: path.to_path_buf(),
-            detail: "a \"-----BEGIN\" line without a complete block".into(),
-        });
+        return Err(malformed("a \"-----BEGIN\" line without a complete block"));
+    }
+    if let Some(empty) = blocks.iter().find(|block| block.contents().is_empty()) {
+        return Err(malformed(&format!("empty {} block", empty.tag())));
     }
     Ok(blocks)
+}
+
+const DER_SEQUENCE: u8 = 0x30;
+
+/// Recognises a PKCS#12 file by its outer structure: a SEQUENCE opening with version 3 and
+/// PKCS#7 data content.
+fn is_pkcs12(bytes: &[u8]) -> bool {
+    const VERSION_3: [u8; 3] = [0x02, 0x01, 0x03];
+    const PKCS7_DATA: [u8; 11] = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
+    ];
+    let head = &bytes[..bytes.len().min(32)];
+    bytes.first() == Some(&DER_SEQUENCE)
+        && contains(head, &VERSION_3)
+        && contains(head, &PKCS7_DATA)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -115,7 +145,7 @@ fn describe(blocks: &[pem::Pem]) -> String {
         .iter()
         .map(|block| match block.tag() {
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => "a certificate",
-            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => "a private key",
+            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" | DER_KEY_TAG => "a private key",
             "ENCRYPTED PRIVATE KEY" => "an encrypted private key",
             "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => "a certificate request",
             "PUBLIC KEY" | "RSA PUBLIC KEY" => "a public key",
@@ -156,6 +186,9 @@ pub(crate) fn certificate_chain(
     Ok(chain)
 }
 
+/// The tag given to a private key read from DER, whose format is then told from its content.
+const DER_KEY_TAG: &str = "DER PRIVATE KEY";
+
 /// Reads exactly one private key from a PEM or DER file, decrypting it when it is an encrypted
 /// PKCS#8 key and a password is given.
 pub(crate) fn private_key(
@@ -163,7 +196,7 @@ pub(crate) fn private_key(
     bytes: &[u8],
     password: Option<&str>,
 ) -> Result<PrivateKeyDer<'static>, Error> {
-    let blocks = pem_blocks(path, bytes, "PRIVATE KEY")?;
+    let blocks = pem_blocks(path, bytes, DER_KEY_TAG)?;
     let keys: Vec<&pem::Pem> = blocks
         .iter()
         .filter(|block| block.tag().ends_with("PRIVATE KEY"))
@@ -193,6 +226,10 @@ pub(crate) fn private_key(
 
     let der = key.contents().to_vec();
     match key.tag() {
+        DER_KEY_TAG => PrivateKeyDer::try_from(der).map_err(|_| Error::MalformedPem {
+            path: path.to_path_buf(),
+            detail: "DER that is not a PKCS#8, PKCS#1 or SEC1 private key".into(),
+        }),
         "PRIVATE KEY" => Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der))),
         "RSA PRIVATE KEY" => Ok(PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der))),
         "EC PRIVATE KEY" => Ok(PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der))),
@@ -212,14 +249,21 @@ pub(crate) fn certified_key(
     key_path: &Path,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<CertifiedKey>, Error> {
+    let key_type = key_type(&key);
     let signing_key: Arc<dyn SigningKey> =
         provider
             .key_provider
             .load_private_key(key)
             .map_err(|err| Error::UnsupportedKey {
                 path: key_path.to_path_buf(),
-                detail: err.to_string(),
+                detail: match key_type {
+                    KeyType::Unsupported(name) => format!("unsupported key type {name}"),
+                    KeyType::Supported(name) => {
+                        format!("{name} key rejected by the provider: {err}")
+                    }
+                },
             })?;
+    let chain = leaf_first(cert_path, chain, signing_key.as_ref())?;
     let certified = CertifiedKey::new(chain, signing_key);
     match certified.keys_match() {
         Ok(()) => Ok(Arc::new(certified)),
@@ -243,6 +287,129 @@ pub(crate) fn certified_key(
             detail: err.to_string(),
         }),
     }
+}
+
+/// Puts the certificate that belongs to the key first, then its issuers in order.
+///
+/// A chain that already starts with the key's certificate is kept exactly as written. A chain
+/// whose leaf is elsewhere is reordered, with a warning, when exactly one certificate matches the
+/// key; when none does, the key does not match; when several do, the order is ambiguous.
+fn leaf_first(
+    cert_path: &Path,
+    chain: Vec<CertificateDer<'static>>,
+    key: &dyn SigningKey,
+) -> Result<Vec<CertificateDer<'static>>, Error> {
+    // Without the public half (a provider that cannot expose it) nothing can be compared;
+    // keys_match() then reports that too.
+    let Some(public_key) = key.public_key() else {
+        return Ok(chain);
+    };
+    let spki = |certificate: &CertificateDer<'_>| {
+        x509_parser::parse_x509_certificate(certificate)
+            .map(|(_, parsed)| parsed.tbs_certificate.subject_pki.raw.to_vec())
+            .unwrap_or_default()
+    };
+    if spki(&chain[0]) == public_key.as_ref() {
+        return Ok(chain);
+    }
+    let matching: Vec<usize> = (0..chain.len())
+        .filter(|&index| spki(&chain[index]) == public_key.as_ref())
+        .collect();
+    let leaf = match matching.as_slice() {
+        // No certificate matches: keys_match() reports the mismatch against the first one.
+        [] => return Ok(chain),
+        [leaf] => *leaf,
+        _ => {
+            return Err(Error::InvalidCertificate {
+                path: cert_path.to_path_buf(),
+                detail: format!(
+                    "{} certificates match the private key and none is first; put the leaf first",
+                    matching.len()
+                ),
+            })
+        }
+    };
+
+    let mut rest = chain;
+    let mut ordered = vec![rest.remove(leaf)];
+    // Follow issuer names so intermediates come before the root, whatever the file's order.
+    let mut issuer = names(&ordered[0]).map(|(_, issuer)| issuer);
+    while let Some(next) = rest
+        .iter()
+        .position(|cert| issuer.is_some() && names(cert).map(|(subject, _)| subject) == issuer)
+    {
+        let certificate = rest.remove(next);
+        issuer = names(&certificate).map(|(_, issuer)| issuer);
+        ordered.push(certificate);
+    }
+    ordered.extend(rest);
+    tracing::warn!(
+        path = %cert_path.display(),
+        leaf_position = leaf + 1,
+        "the certificate chain does not start with the leaf; serving it reordered"
+    );
+    Ok(ordered)
+}
+
+/// The raw subject and issuer names of a certificate.
+fn names(certificate: &CertificateDer<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(certificate).ok()?;
+    Some((
+        parsed.subject().as_raw().to_vec(),
+        parsed.issuer().as_raw().to_vec(),
+    ))
+}
+
+/// What a private key is, as far as its encoding tells.
+enum KeyType {
+    /// A type rustls signs with; a failure to load it is about the key itself (size, encoding).
+    Supported(String),
+    /// A type the provider cannot sign with.
+    Unsupported(String),
+}
+
+fn key_type(key: &PrivateKeyDer<'_>) -> KeyType {
+    use pkcs8::ObjectIdentifier as Oid;
+    const RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+    const RSA_PSS: Oid = Oid::new_unwrap("1.2.840.113549.1.1.10");
+    const EC: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+    const P256: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+    const P384: Oid = Oid::new_unwrap("1.3.132.0.34");
+    const P521: Oid = Oid::new_unwrap("1.3.132.0.35");
+    const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+    const ED448: Oid = Oid::new_unwrap("1.3.101.113");
+    const X25519: Oid = Oid::new_unwrap("1.3.101.110");
+    const X448: Oid = Oid::new_unwrap("1.3.101.111");
+    const DSA: Oid = Oid::new_unwrap("1.2.840.10040.4.1");
+
+    let supported = |name: &str| KeyType::Supported(name.to_string());
+    let der = match key {
+        PrivateKeyDer::Pkcs1(_) => return supported("RSA"),
+        PrivateKeyDer::Sec1(_) => return supported("EC"),
+        PrivateKeyDer::Pkcs8(der) => der.secret_pkcs8_der(),
+        _ => return KeyType::Unsupported("in an unknown encoding".into()),
+    };
+    let Ok(info) = pkcs8::PrivateKeyInfo::from_der(der) else {
+        return KeyType::Unsupported("in a PKCS#8 structure that does not parse".into());
+    };
+    let name = match info.algorithm.oid {
+        RSA => return supported("RSA"),
+        ED25519 => return supported("Ed25519"),
+        EC => match info.algorithm.parameters_oid() {
+            Ok(P256) => return supported("EC P-256"),
+            Ok(P384) => return supported("EC P-384"),
+            Ok(P521) => return supported("EC P-521"),
+            Ok(curve) => format!("EC on curve {curve}"),
+            Err(_) => "EC with explicit curve parameters".into(),
+        },
+        RSA_PSS => "RSA-PSS (id-RSASSA-PSS)".into(),
+        ED448 => "Ed448".into(),
+        X25519 => "X25519 (a key-agreement key, not a signing key)".into(),
+        X448 => "X448 (a key-agreement key, not a signing key)".into(),
+        DSA => "DSA".into(),
+        other => format!("with algorithm OID {other}"),
+    };
+    KeyType::Unsupported(name)
 }
 
 /// Reads a trust bundle into a root store; every certificate must parse.
@@ -299,6 +466,46 @@ impl LeafInfo {
             not_after: parsed.validity().not_after.timestamp(),
         })
     }
+}
+
+/// Clock skew tolerated at both ends of a leaf's validity.
+const CLOCK_SKEW_SECONDS: i64 = 5 * 60;
+
+/// Refuses a leaf outside its validity period at `now`, give or take [`CLOCK_SKEW_SECONDS`].
+/// With `allow_expired`, an expired leaf only logs a warning.
+pub(crate) fn check_validity(
+    path: &Path,
+    leaf: &LeafInfo,
+    now: SystemTime,
+    allow_expired: bool,
+) -> Result<(), Error> {
+    let now = match now.duration_since(UNIX_EPOCH) {
+        Ok(elapsed) => elapsed.as_secs() as i64,
+        Err(before_epoch) => -(before_epoch.duration().as_secs() as i64),
+    };
+    if now + CLOCK_SKEW_SECONDS < leaf.not_before {
+        return Err(Error::CertificateNotYetValid {
+            path: path.to_path_buf(),
+            not_before: leaf.not_before,
+            now,
+        });
+    }
+    if now - CLOCK_SKEW_SECONDS > leaf.not_after {
+        if allow_expired {
+            tracing::warn!(
+                path = %path.display(),
+                not_after = leaf.not_after,
+                "serving an expired certificate because expired leaves are allowed at first load"
+            );
+            return Ok(());
+        }
+        return Err(Error::CertificateExpired {
+            path: path.to_path_buf(),
+            not_after: leaf.not_after,
+            now,
+        });
+    }
+    Ok(())
 }
 
 pub(crate) fn hex<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> String {

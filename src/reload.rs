@@ -42,9 +42,9 @@ pub struct ReloadStats {
 
 /// A context whose current generation can be replaced while connections use older ones.
 ///
-/// [`current`](Self::current) is a lock-free load of the current generation. [`reload`](Self::reload)
-/// builds the next generation completely before swapping it in; on any error the current one
-/// stays. Each generation is freed when its last connection or handle lets go of it, which
+/// [`current`](Self::current) is a lock-free load of the current generation.
+/// [`reload`](Self::reload) builds the next generation completely before swapping it in; on any
+/// error the current one stays. Each generation is freed when its last connection or handle lets go of it, which
 /// [`live_generations`](Self::live_generations) makes visible.
 ///
 /// Dropping a reloading context stops and joins its watcher thread.
@@ -57,7 +57,9 @@ struct Shared {
     config: TlsConfig,
     lineage: Lineage,
     current: ArcSwap<Context>,
-    /// Serialises reloads (manual and the watcher's) and holds their statistics.
+    /// Serialises reloads, manual and the watcher's.
+    reloading: Mutex<()>,
+    /// The reload statistics, locked only briefly.
     reloads: Mutex<ReloadStats>,
 }
 
@@ -77,11 +79,12 @@ impl ReloadingContext {
         let lineage = Lineage::new()?;
         let inputs = Inputs::read(&config)?;
         let first = Context::build(&config, &inputs, 1, &lineage)?;
-        log_loaded(&config, &first);
+        log_generation(&config, &first, "context loaded");
         let shared = Arc::new(Shared {
             config,
             lineage,
             current: ArcSwap::from_pointee(first),
+            reloading: Mutex::new(()),
             reloads: Mutex::new(ReloadStats {
                 last_swap: Some(SystemTime::now()),
                 ..Default::default()
@@ -159,24 +162,25 @@ impl Shared {
     }
 
     fn reload(&self) -> Result<ReloadOutcome, Error> {
-        let mut stats = self.stats();
-        let current = self.current.load();
+        // One reload at a time; readers of the statistics do not wait for the file reads.
+        let _serialised = self
+            .reloading
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current = self.current.load_full();
         let built = Inputs::read(&self.config).and_then(|inputs| {
             if inputs.digest() == *current.digest() {
                 return Ok(None);
             }
-            Context::build(
-                &self.config,
-                &inputs,
-                current.generation() + 1,
-                &self.lineage,
-            )
-            .map(Some)
+            let generation = current.generation() + 1;
+            Context::build(&self.config, &inputs, generation, &self.lineage).map(Some)
         });
+
+        let mut stats = self.stats();
         match built {
             Ok(Some(next)) => {
                 let generation = next.generation();
-                log_swapped(&self.config, &next);
+                log_generation(&self.config, &next, "reload swapped");
                 self.current.store(Arc::new(next));
                 stats.swapped += 1;
                 stats.last_error = None;
@@ -190,14 +194,19 @@ impl Shared {
                 Ok(ReloadOutcome::Unchanged)
             }
             Err(err) => {
-                tracing::warn!(
-                    path = ?err.path(),
-                    generation = current.generation(),
-                    error = %err,
-                    "reload failed; keeping the current generation"
-                );
+                let message = err.to_string();
+                // A watcher polling files that stay bad reports the same failure once, not at
+                // every poll.
+                if stats.last_error.as_deref() != Some(message.as_str()) {
+                    tracing::warn!(
+                        path = ?err.path(),
+                        generation = current.generation(),
+                        error = %message,
+                        "reload failed; keeping the current generation"
+                    );
+                }
                 stats.failed += 1;
-                stats.last_error = Some(err.to_string());
+                stats.last_error = Some(message);
                 Err(err)
             }
         }
@@ -214,24 +223,13 @@ impl Drop for ReloadingContext {
     }
 }
 
-fn log_loaded(config: &TlsConfig, context: &Context) {
+fn log_generation(config: &TlsConfig, context: &Context, message: &'static str) {
     let leaf = context.leaf();
     tracing::info!(
         path = ?config.cert_chain_path(),
         generation = context.generation(),
         fingerprint = leaf.map(|leaf| leaf.fingerprint.as_str()),
         not_after = leaf.map(|leaf| leaf.not_after),
-        "context loaded"
-    );
-}
-
-fn log_swapped(config: &TlsConfig, context: &Context) {
-    let leaf = context.leaf();
-    tracing::info!(
-        path = ?config.cert_chain_path(),
-        generation = context.generation(),
-        fingerprint = leaf.map(|leaf| leaf.fingerprint.as_str()),
-        not_after = leaf.map(|leaf| leaf.not_after),
-        "reload swapped"
+        "{message}"
     );
 }

@@ -343,3 +343,62 @@ fn a_client_connection_needs_a_client_context() {
     let failure = Connection::client(server, "localhost", None).err().unwrap();
     assert!(matches!(failure, Error::InvalidState(_)), "{failure:?}");
 }
+
+#[test]
+fn a_large_offer_is_taken_in_parts_while_plaintext_is_drained() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    pump(&mut client, &mut server).unwrap();
+
+    let message: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+    let mut written = 0;
+    while written < message.len() {
+        written += client.write(&message[written..]).unwrap();
+    }
+    let mut wire = vec![0u8; 128 * 1024];
+    let mut wire_len = 0;
+    while client.wants_write() {
+        wire_len += client.write_tls(&mut wire[wire_len..]);
+    }
+
+    let mut offset = 0;
+    let mut received = Vec::new();
+    let mut buffer = vec![0u8; 8 * 1024];
+    while offset < wire_len || received.len() < message.len() {
+        offset += server.read_tls(&wire[offset..wire_len]).unwrap();
+        loop {
+            let n = server.read(&mut buffer).unwrap();
+            if n == 0 {
+                break;
+            }
+            received.extend_from_slice(&buffer[..n]);
+        }
+    }
+    assert_eq!(received, message);
+}
+
+#[test]
+fn a_record_header_longer_than_tls_allows_fails_at_once() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let mut server = Connection::server(server).unwrap();
+    let mut plaintext = vec![0u8; 1024];
+    let failure = server
+        .unwrap_record(&[0x16, 0x03, 0x01, 0xff, 0xff], &mut plaintext)
+        .unwrap_err();
+    assert!(matches!(failure, Error::Tls(_)), "{failure:?}");
+}
+
+#[test]
+fn an_empty_alpn_name_is_refused() {
+    let failure = Context::load(&rsa_server().alpn([""])).unwrap_err();
+    assert_eq!(
+        failure.to_string(),
+        "invalid configuration: ALPN protocol \"\" must be 1 to 255 bytes"
+    );
+    let server = Context::load(&rsa_server()).unwrap();
+    let failure = Connection::server_with(server, Some(&[Vec::new()]))
+        .err()
+        .unwrap();
+    assert!(matches!(failure, Error::InvalidConfig(_)), "{failure:?}");
+}

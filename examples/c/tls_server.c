@@ -352,7 +352,8 @@ static struct client *client_accept(int listener, uint64_t reloader)
     if (tls_reloader_current(reloader, &handle) != TLS_RESULT_OK ||
         tls_conn_new_server(handle, &client->conn) != TLS_RESULT_OK) {
         fprintf(stderr, "cannot start a connection: %s\n", tls_last_error());
-        tls_ctx_release(handle);
+        if (handle != 0)
+            tls_ctx_release(handle);
         client_free(client);
         return NULL;
     }

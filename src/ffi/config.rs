@@ -4,8 +4,8 @@ use std::ffi::c_char;
 
 use zeroize::Zeroizing;
 
-use super::{boundary, str_arg, tls_result, write_out, Failure};
-use crate::config::{ClientAuth, Role, TlsConfig, Versions};
+use super::{boundary, bytes_arg, str_arg, tls_result, write_out, Failure};
+use crate::config::{ClientAuth, Role, Source, TlsConfig, Versions};
 
 /// A configuration under construction: the files and settings a context is loaded from.
 ///
@@ -208,28 +208,16 @@ pub unsafe extern "C" fn tls_config_set_alpn(
     count: usize,
 ) -> tls_result {
     boundary(|| {
-        // SAFETY: forwarded caller promise.
-        let config = unsafe { config_mut(config)? };
-        let mut list = Vec::with_capacity(count);
-        if count > 0 {
-            if protocols.is_null() {
-                return Err(Failure::null("protocols"));
-            }
-            // SAFETY: non-NULL and holding `count` pointers by the caller's promise.
-            let pointers = unsafe { std::slice::from_raw_parts(protocols, count) };
-            for pointer in pointers {
-                // SAFETY: each entry is a NUL-terminated string by the caller's promise.
-                let protocol = unsafe { str_arg(*pointer, "protocols[i]")? };
-                if protocol.is_empty() || protocol.len() > 255 {
-                    return Err(Failure::new(
-                        tls_result::InvalidArgument,
-                        format!("ALPN protocol \"{protocol}\" must be 1 to 255 bytes"),
-                    ));
-                }
-                list.push(protocol.as_bytes().to_vec());
-            }
-        }
-        config.alpn = list;
+        // SAFETY: forwarded caller promises.
+        let (config, protocols) = unsafe {
+            (
+                config_mut(config)?,
+                str_list(protocols, count, "protocols")?,
+            )
+        };
+        let protocols: Vec<Vec<u8>> = protocols.into_iter().map(String::into_bytes).collect();
+        crate::config::check_alpn(&protocols)?;
+        config.alpn = protocols;
         Ok(())
     })
 }
@@ -302,4 +290,224 @@ pub(crate) fn client_auth_from(mode: u32) -> Result<ClientAuth, Failure> {
             format!("client auth mode {other} is not a tls_client_auth value"),
         )),
     }
+}
+
+/// Whether the first load may serve an expired leaf (with a warning), so a server can start
+/// while its renewal is late (default false). A reload never swaps to an expired leaf.
+///
+/// # Safety
+///
+/// `config` is a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_allow_expired_leaf(
+    config: *mut tls_config,
+    allow: bool,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promise.
+        let config = unsafe { config_mut(config)? };
+        config.allow_expired_leaf = allow;
+        Ok(())
+    })
+}
+
+/// Reads a RocketMQ-style `tls.properties` file (`tls.server.*` or `tls.client.*` keys, and
+/// `tls.test.mode.enable`) into a new configuration for `role`, a [`tls_role`] value, with
+/// RocketMQ's defaults. On success `*config_out` receives a configuration owned by the caller,
+/// freed with [`tls_config_free`]; it can still be changed with the setters.
+///
+/// # Safety
+///
+/// `path` is a NUL-terminated UTF-8 string; `config_out` a writable pointer.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_from_properties(
+    path: *const c_char,
+    role: u32,
+    config_out: *mut *mut tls_config,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promise.
+        let path = unsafe { str_arg(path, "path")? };
+        let role = role_from(role)?;
+        if config_out.is_null() {
+            return Err(Failure::null("config_out"));
+        }
+        let config = TlsConfig::from_broker_properties(path, role)?;
+        let config = Box::into_raw(Box::new(tls_config(config)));
+        // SAFETY: checked non-NULL; writable by the caller's promise.
+        unsafe { write_out(config_out, config, "config_out") }
+    })
+}
+
+/// Which material an in-memory setter replaces.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum tls_material {
+    /// The certificate chain, leaf first.
+    CertChain = 0,
+    /// The private key.
+    PrivateKey = 1,
+    /// The trust bundle.
+    TrustBundle = 2,
+}
+
+/// Sets a certificate chain, private key or trust bundle (`which`, a [`tls_material`] value)
+/// from `len` bytes of PEM or DER in memory instead of a file. The bytes are copied (and a key
+/// is wiped from memory when the configuration is freed); `name` stands for the path in error
+/// messages. In-memory material never changes, so reloads find it unchanged.
+///
+/// # Safety
+///
+/// `config` is a live configuration; `name` a NUL-terminated UTF-8 string; `bytes` readable for
+/// `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_material(
+    config: *mut tls_config,
+    which: u32,
+    name: *const c_char,
+    bytes: *const u8,
+    len: usize,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promises.
+        let (config, name, bytes) = unsafe {
+            (
+                config_mut(config)?,
+                str_arg(name, "name")?,
+                bytes_arg(bytes, len, "bytes")?,
+            )
+        };
+        set_material(config, which, Source::memory(name, bytes))
+    })
+}
+
+/// Server only: adds a certificate chain and key (file paths, copied) served to clients that ask
+/// for `server_name` by SNI; other clients get the main chain.
+///
+/// # Safety
+///
+/// `config` is a live configuration; the strings are NUL-terminated UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_add_identity_for_name(
+    config: *mut tls_config,
+    server_name: *const c_char,
+    cert_chain_path: *const c_char,
+    private_key_path: *const c_char,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promises.
+        let (config, server_name, cert_chain, private_key) = unsafe {
+            (
+                config_mut(config)?,
+                str_arg(server_name, "server_name")?,
+                str_arg(cert_chain_path, "cert_chain_path")?,
+                str_arg(private_key_path, "private_key_path")?,
+            )
+        };
+        if config.role != Role::Server {
+            return Err(Failure::new(
+                tls_result::WrongRole,
+                "certificates chosen by server name are for server configurations only",
+            ));
+        }
+        config.add_identity_for_name(server_name.into(), cert_chain.into(), private_key.into());
+        Ok(())
+    })
+}
+
+/// Restricts the cipher suites to `count` standard (IANA) names. Names rustls does not offer are
+/// skipped with a warning; loading fails when none remains. NULL with `count` 0 restores the
+/// default list.
+///
+/// # Safety
+///
+/// `config` is a live configuration; `names` holds `count` valid string pointers.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_cipher_suites(
+    config: *mut tls_config,
+    names: *const *const c_char,
+    count: usize,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promises.
+        let (config, names) = unsafe { (config_mut(config)?, str_list(names, count, "names")?) };
+        config.cipher_suites = if names.is_empty() { None } else { Some(names) };
+        Ok(())
+    })
+}
+
+/// Test mode, for development only: a server without a certificate chain and key serves a
+/// self-signed certificate for localhost; a client accepts any server certificate.
+///
+/// # Safety
+///
+/// `config` is a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_test_mode(
+    config: *mut tls_config,
+    enabled: bool,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promise.
+        let config = unsafe { config_mut(config)? };
+        config.set_test_mode(enabled);
+        Ok(())
+    })
+}
+
+/// Borrows `count` NUL-terminated UTF-8 strings.
+///
+/// # Safety
+///
+/// `list` is NULL (only with `count` 0) or holds `count` valid string pointers.
+unsafe fn str_list(
+    list: *const *const c_char,
+    count: usize,
+    name: &str,
+) -> Result<Vec<String>, Failure> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if list.is_null() {
+        return Err(Failure::null(name));
+    }
+    // SAFETY: non-NULL and holding `count` pointers by the caller's promise.
+    let pointers = unsafe { std::slice::from_raw_parts(list, count) };
+    pointers
+        .iter()
+        // SAFETY: each entry is a NUL-terminated string by the caller's promise.
+        .map(|pointer| unsafe { str_arg(*pointer, name) }.map(str::to_string))
+        .collect()
+}
+
+fn role_from(role: u32) -> Result<Role, Failure> {
+    match role {
+        r if r == tls_role::Server as u32 => Ok(Role::Server),
+        r if r == tls_role::Client as u32 => Ok(Role::Client),
+        other => Err(Failure::new(
+            tls_result::InvalidArgument,
+            format!("role {other} is neither TLS_ROLE_SERVER nor TLS_ROLE_CLIENT"),
+        )),
+    }
+}
+
+/// Puts `source` in the slot `which` names, a [`tls_material`] value (shared with JNI).
+pub(crate) fn set_material(
+    config: &mut TlsConfig,
+    which: u32,
+    source: Source,
+) -> Result<(), Failure> {
+    let slot = match which {
+        w if w == tls_material::CertChain as u32 => &mut config.cert_chain,
+        w if w == tls_material::PrivateKey as u32 => &mut config.private_key,
+        w if w == tls_material::TrustBundle as u32 => &mut config.trust_bundle,
+        other => {
+            return Err(Failure::new(
+                tls_result::InvalidArgument,
+                format!("material {other} is not a tls_material value"),
+            ))
+        }
+    };
+    *slot = Some(source);
+    Ok(())
 }

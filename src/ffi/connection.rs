@@ -118,7 +118,7 @@ pub unsafe extern "C" fn tls_conn_new_client(
 pub unsafe extern "C" fn tls_conn_free(conn: *mut tls_conn) {
     boundary(|| {
         if !conn.is_null() {
-            // SAFETY: a pointer from tls_conn_new_*, freed only here, once, by the caller's promise.
+            // SAFETY: a pointer from tls_conn_new_*, freed only here and once (caller's promise).
             drop(unsafe { Box::from_raw(conn) });
         }
         Ok(())

@@ -15,7 +15,7 @@ use std::ffi::{c_char, CStr, CString};
 use std::panic::{self, AssertUnwindSafe};
 
 pub use config::*;
-pub(crate) use config::{client_auth_from, versions_from_mask};
+pub(crate) use config::{client_auth_from, set_material, versions_from_mask};
 pub use connection::*;
 pub use context::*;
 pub(crate) use context::{context, reloader, CONTEXTS, RELOADERS};
@@ -73,6 +73,10 @@ pub enum tls_result {
     InvalidCertificate = 212,
     /// The configuration is incomplete or contradictory.
     InvalidConfig = 213,
+    /// The leaf certificate has expired.
+    CertificateExpired = 214,
+    /// The leaf certificate is not valid yet.
+    CertificateNotYetValid = 215,
     /// A TLS protocol error: a malformed or unexpected message, an alert, a failed verification.
     TlsProtocol = 300,
 }
@@ -93,6 +97,8 @@ impl From<&Error> for tls_result {
             Error::UnsupportedKey { .. } => tls_result::UnsupportedKey,
             Error::KeyMismatch { .. } => tls_result::KeyMismatch,
             Error::InvalidCertificate { .. } => tls_result::InvalidCertificate,
+            Error::CertificateExpired { .. } => tls_result::CertificateExpired,
+            Error::CertificateNotYetValid { .. } => tls_result::CertificateNotYetValid,
             Error::InvalidConfig(_) => tls_result::InvalidConfig,
             Error::Tls(_) => tls_result::TlsProtocol,
             Error::InvalidState(_) => tls_result::InvalidState,
@@ -327,6 +333,8 @@ pub extern "C" fn tls_result_name(result: u32) -> *const c_char {
         211 => c"key mismatch",
         212 => c"invalid certificate",
         213 => c"invalid configuration",
+        214 => c"certificate expired",
+        215 => c"certificate not yet valid",
         300 => c"TLS protocol error",
         _ => c"unknown result",
     };

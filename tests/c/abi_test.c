@@ -7,8 +7,9 @@
  *
  * CASES_DIR is the shared acceptance cases (B01, B05, B16, B19 are used). MATERIAL_DIR holds, for
  * each of b01, b05 and b16, `<case>-server.der` (the DER of that case's server.crt) and
- * `<case>-server.sha256` (its lowercase hex SHA-256), written by tests/c/run.sh with openssl; the
- * test also makes its scratch directories for rotated files there.
+ * `<case>-server.sha256` (its lowercase hex SHA-256), and `b05-client.der`, written by
+ * tests/c/run.sh with openssl; the test also makes its scratch directories for rotated files
+ * there.
  *
  * Prints one line per failed check and a final line `N passed, M failed`; exits 1 on any
  * failure.
@@ -339,13 +340,13 @@ static bool exchange(struct endpoint *from, struct endpoint *to, const char *mes
     return same;
 }
 
-/* Whether the leaf the client received is byte for byte `leaf`. */
-static bool peer_leaf_is(const struct endpoint *client, const struct expected_leaf *leaf)
+/* Whether the leaf the peer of `side` presented is byte for byte `leaf`. */
+static bool peer_leaf_is(const struct endpoint *side, const struct expected_leaf *leaf)
 {
     const uint8_t *der = NULL;
     size_t len = 0;
 
-    if (tls_conn_peer_certificate(client->conn, 0, &der, &len) != TLS_RESULT_OK)
+    if (tls_conn_peer_certificate(side->conn, 0, &der, &len) != TLS_RESULT_OK)
         return false;
     return len == leaf->der_len && memcmp(der, leaf->der, len) == 0;
 }
@@ -737,6 +738,66 @@ out:
     tls_ctx_release(right_ca_client);
 }
 
+/* B05 step 3: a client identity with a PKCS#1 key against a server that requires client
+ * certificates from ca.crt; a client without one is refused. */
+static void test_client_auth(void)
+{
+    tls_config *config = NULL;
+    tls_result result;
+    uint64_t server_ctx = 0;
+    uint64_t identified_client = 0;
+    uint64_t anonymous_client = load_client(case_path("B05", "ca.crt"), TLS_VERSION_TLS13);
+    struct endpoint *client = calloc(1, sizeof(*client));
+    struct endpoint *server = calloc(1, sizeof(*server));
+    struct expected_leaf client_leaf = {NULL, 0, {0}};
+    char der_path[4200];
+
+    snprintf(der_path, sizeof(der_path), "%s/b05-client.der", material_dir);
+    client_leaf.der = read_file(der_path, &client_leaf.der_len);
+    CHECK(client_leaf.der != NULL, der_path);
+
+    config = server_config(case_path("B05", "server.crt"), case_path("B05", "server-pkcs1.key"));
+    CHECK_RESULT(tls_config_set_client_auth(config, TLS_CLIENT_AUTH_REQUIRE), TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_load(config, &server_ctx), TLS_RESULT_INVALID_CONFIG);
+    CHECK(last_error_has("trust bundle", NULL), tls_last_error());
+    CHECK_RESULT(tls_config_set_trust_bundle(config, case_path("B05", "ca.crt")), TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_load(config, &server_ctx), TLS_RESULT_OK);
+    tls_config_free(config);
+
+    CHECK_RESULT(tls_config_new(TLS_ROLE_CLIENT, &config), TLS_RESULT_OK);
+    CHECK_RESULT(tls_config_set_trust_bundle(config, case_path("B05", "ca.crt")), TLS_RESULT_OK);
+    CHECK_RESULT(tls_config_set_cert_chain(config, case_path("B05", "client.crt")),
+                 TLS_RESULT_OK);
+    CHECK_RESULT(tls_config_set_private_key(config, case_path("B05", "client-pkcs1.key")),
+                 TLS_RESULT_OK);
+    CHECK_RESULT(tls_ctx_load(config, &identified_client), TLS_RESULT_OK);
+    tls_config_free(config);
+
+    if (!CHECK(client != NULL && server != NULL && server_ctx != 0, "client-auth setup"))
+        goto out;
+    result = handshake(server_ctx, identified_client, "localhost", client, server);
+    CHECK_RESULT(result, TLS_RESULT_OK);
+    if (result == TLS_RESULT_OK) {
+        CHECK(peer_leaf_is(server, &client_leaf), "the server received B05 client.crt");
+        CHECK(exchange(client, server, "identified\n"), "data flows with a client identity");
+    }
+    endpoints_free(client, server);
+
+    CHECK_RESULT(handshake(server_ctx, anonymous_client, "localhost", client, server),
+                 TLS_RESULT_TLS_PROTOCOL);
+    endpoints_free(client, server);
+
+out:
+    free(client);
+    free(server);
+    free(client_leaf.der);
+    if (server_ctx != 0)
+        tls_ctx_release(server_ctx);
+    if (identified_client != 0)
+        tls_ctx_release(identified_client);
+    tls_ctx_release(anonymous_client);
+}
+
 /* The documented contract of tls_conn_read_tls: it takes what it can and the caller offers the
  * rest again. A peer that wrote 64 KiB arrives in one socket read in practice, so the whole of it
  * is offered at once here; plaintext is drained between the offers. */
@@ -1006,6 +1067,7 @@ int main(int argc, char **argv)
     test_handles();
     test_handshakes();
     test_handshake_refused();
+    test_client_auth();
     test_large_offer_is_taken_in_parts();
     test_reload();
 

@@ -10,9 +10,10 @@
 # Usage: bash tests/c/run.sh
 #
 # The certificate cases are read from ../shared/cases next to the repository, or from
-# $TLSCTX_CASES. TLSCTX_VALGRIND=0 runs everything without valgrind. Every wait is bounded, every
-# socket is on 127.0.0.1, and everything made is removed on exit. The last line is
-# `N passed, M failed`; the exit status is non-zero on any failure.
+# $TLSCTX_CASES. TLSCTX_VALGRIND=0 runs everything without valgrind; TLSCTX_KEEP=1 keeps the
+# scratch directory (server logs, s_client transcripts) for a look after a failure. Every wait is
+# bounded, every socket is on 127.0.0.1, and everything made is removed on exit. The last line is
+# `N passed, M failed` (abi_test's checks included); the exit status is non-zero on any failure.
 
 set -u
 
@@ -32,7 +33,7 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
-    rm -rf "$WORK"
+    [ -n "${TLSCTX_KEEP:-}" ] || rm -rf "$WORK"; [ -n "${TLSCTX_KEEP:-}" ] && echo "kept $WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -126,6 +127,7 @@ for case_name in B01 B05 B16; do
     openssl x509 -in "$CASES/$case_name/server.crt" -outform DER -out "$MATERIAL/$label-server.der"
     sha256sum "$MATERIAL/$label-server.der" | cut -c1-64 >"$MATERIAL/$label-server.sha256"
 done
+openssl x509 -in "$CASES/B05/client.crt" -outform DER -out "$MATERIAL/b05-client.der"
 
 abi_log=$WORK/abi_test.valgrind
 if [ "$USE_VALGRIND" = 1 ]; then
@@ -202,7 +204,7 @@ session() {
         printf 'echo-%s\n' "$name"
         # Until the echo arrives, or s_client reports that the connection is over.
         local tenths=300
-        while [ "$tenths" -gt 0 ] && ! grep -q "^echo-$name\$" "$out" &&
+        while [ "$tenths" -gt 0 ] && ! grep -q "echo-$name" "$out" &&
             ! grep -qE '^closed$|alert number|:error:' "$out"; do
             sleep 0.1
             tenths=$((tenths - 1))
@@ -211,8 +213,9 @@ session() {
         -CAfile "$ca" "$version" -showcerts "$@" >"$out" 2>&1
 }
 
+# The echo is looked for anywhere in a line: s_client may print session details around it.
 echoed() {
-    grep -q "^echo-$1\$" "$WORK/$1.out"
+    grep -q "echo-$1" "$WORK/$1.out"
 }
 
 verified() {
@@ -233,6 +236,7 @@ cp "$CASES/B05/server-pkcs1.key" "$LIVE/server.key"
 echo "== tls_server: handshakes, echo and rotation (under valgrind: $USE_VALGRIND)"
 SERVER_UNDER_VALGRIND=1
 log=$WORK/server
+failed_before_server=$failed
 if ! start_server "$log" -a h2,http/1.1 "$LIVE/server.crt" "$LIVE/server.key" 0; then
     fail "tls_server starts and prints its port"
     cat "$log.err" "$log.valgrind" 2>/dev/null
@@ -259,7 +263,7 @@ check "TLS 1.2: the line comes back" echoed tls12
 awk 'BEGIN {
     for (i = 0; i < 1000; i++) {
         printf "line %d ", i
-        for (j = 0; j < i % 500; j++) printf "abcdefgh"
+        for (j = 0; j < i % 128; j++) printf "abcdefgh"
         printf "\n"
     }
     for (j = 0; j < 5000; j++) printf "0123456789"
@@ -275,7 +279,7 @@ bulk_size=$(wc -c <"$WORK/bulk.txt")
         tenths=$((tenths - 1))
     done
 } | timeout 90 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost \
-    -CAfile "$CASES/B05/ca.crt" -quiet >"$WORK/bulk.out" 2>/dev/null
+    -CAfile "$CASES/B05/ca.crt" -quiet -no_ign_eof >"$WORK/bulk.out" 2>/dev/null
 check "bulk: $bulk_size bytes of lines come back identical" cmp -s "$WORK/bulk.txt" "$WORK/bulk.out"
 
 # A connection that stays open across the rotation, fed through a FIFO.
@@ -352,7 +356,7 @@ if [ "$USE_VALGRIND" = 1 ]; then
     grep -E 'ERROR SUMMARY|definitely lost' "$log.valgrind" | sed 's/^==[0-9]*== */    valgrind: /'
     check "tls_server: valgrind reports no errors" grep -q 'ERROR SUMMARY: 0 errors' "$log.valgrind"
 fi
-if [ "$failed" -gt 0 ]; then
+if [ "$failed" -gt "$failed_before_server" ]; then
     echo "---- server stdout"; cat "$log.out"; echo "---- server stderr"; cat "$log.err"
 fi
 
@@ -367,7 +371,7 @@ if start_server "$log" -t "$CASES/B05/ca.crt" -m require "$CASES/B05/server.crt"
     check "client-auth: a client with B05 client.crt (PKCS#1 key) is served" echoed mtls
     session anonymous "$CASES/B05/ca.crt" -tls1_3
     check "client-auth: a client without a certificate is refused" \
-        bash -c "! grep -q '^echo-anonymous$' '$WORK/anonymous.out'"
+        bash -c "! grep -q 'echo-anonymous' '$WORK/anonymous.out'"
     stop_server
     check "client-auth: tls_server exits 0" test $? -eq 0
 else

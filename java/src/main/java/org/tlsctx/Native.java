@@ -29,34 +29,77 @@ final class Native {
     /** Client authentication: a verified client certificate is required. */
     static final int CLIENT_AUTH_REQUIRE = 2;
 
-    // ---- contexts (reference-counted handles) --------------------------------------------------
+    // ---- configuration builder (a native TlsConfig, freed with configFree) ----------------
+
+    /** Material slot: the certificate chain. */
+    static final int MATERIAL_CERT_CHAIN = 0;
+    /** Material slot: the private key. */
+    static final int MATERIAL_PRIVATE_KEY = 1;
+    /** Material slot: the trust bundle. */
+    static final int MATERIAL_TRUST_BUNDLE = 2;
+
+    /** Creates an empty native configuration; free it with {@link #configFree}. */
+    static native long configNew(boolean server);
 
     /**
-     * Loads one immutable context generation from files.
-     *
-     * @param server true for a server context, false for a client context
-     * @param certChain PEM certificate chain, leaf first; may be null for a client without a
-     *     client certificate
-     * @param privateKey PEM private key matching the leaf; null exactly when certChain is null
-     * @param keyPassword password of an encrypted key, or null
-     * @param trustBundle PEM CA bundle: server = verifies client certificates, client = verifies
-     *     the server; may be null
-     * @param clientAuth one of the CLIENT_AUTH constants (server only)
-     * @param alpn ALPN protocols in preference order, or null for none
-     * @param versions mask of VERSION_ bits; 0 means both
-     * @param verifyServer client only: false accepts any server certificate (test mode)
-     * @return a new handle with reference count 1
+     * Reads a RocketMQ-style tls.properties file ({@code tls.server.*} or {@code tls.client.*},
+     * {@code tls.test.mode.enable}) into a new native configuration, with RocketMQ's defaults.
      */
-    static native long contextLoad(
-            boolean server,
-            String certChain,
-            String privateKey,
-            String keyPassword,
-            String trustBundle,
-            int clientAuth,
-            String[] alpn,
-            int versions,
-            boolean verifyServer);
+    static native long configFromProperties(String path, boolean server);
+
+    /** Frees a native configuration; contexts loaded from it are not affected. */
+    static native void configFree(long config);
+
+    /** Sets a MATERIAL_ slot to a PEM or DER file, read at every load and reload. */
+    static native void configSetPath(long config, int material, String path);
+
+    /**
+     * Sets a MATERIAL_ slot to PEM or DER bytes in memory (copied; a key is wiped when freed);
+     * {@code name} stands for the path in error messages.
+     */
+    static native void configSetMemory(long config, int material, String name, byte[] bytes);
+
+    /** Sets (or clears, with null) the private key's password. */
+    static native void configSetKeyPassword(long config, String password);
+
+    /** Sets the client-auth mode (CLIENT_AUTH_ constants). */
+    static native void configSetClientAuth(long config, int mode);
+
+    /** Sets the ALPN protocols in preference order (null or empty clears them). */
+    static native void configSetAlpn(long config, String[] protocols);
+
+    /** Sets the protocol versions as a mask of VERSION_ bits (at least one). */
+    static native void configSetVersions(long config, int mask);
+
+    /** Client: whether the server is verified. */
+    static native void configSetVerifyServer(long config, boolean verify);
+
+    /**
+     * Restricts cipher suites to these IANA names (null restores the default); names rustls
+     * does not offer are skipped with a warning, and loading fails when none remains.
+     */
+    static native void configSetCipherSuites(long config, String[] names);
+
+    /** Test mode: a server without files serves a self-signed certificate; a client trusts all. */
+    static native void configSetTestMode(long config, boolean enabled);
+
+    /** Whether the first load may serve an expired leaf (never a reload). */
+    static native void configSetAllowExpiredLeaf(long config, boolean allow);
+
+    /** Server: adds a chain and key (file paths) served to clients asking for serverName. */
+    static native void configAddIdentityForName(
+            long config, String serverName, String certChainPath, String privateKeyPath);
+
+    /** Loads one context generation from the configuration: a new handle, reference count 1. */
+    static native long configLoad(long config);
+
+    /**
+     * Creates a reloading context from the configuration (copied), loading its first generation.
+     * pollMillis 0 disables the watcher.
+     */
+    static native long configReloading(long config, long pollMillis);
+
+    // ---- contexts (reference-counted handles) --------------------------------------------------
 
     /** Adds one reference to a handle. Throws for a released or unknown handle. */
     static native void contextAcquire(long handle);
@@ -91,25 +134,6 @@ final class Native {
     static final int RELOAD_SWAPPED = 0;
     /** Reload outcome: the files have the same content; no new generation. */
     static final int RELOAD_UNCHANGED = 1;
-
-    /**
-     * Creates a reloading context from the same arguments as {@link #contextLoad}, loading its
-     * first generation now (a failure throws).
-     *
-     * @param pollMillis interval of the content-polling watcher; 0 disables the watcher
-     * @return a reloader pointer, freed with {@link #reloaderFree}
-     */
-    static native long reloaderNew(
-            boolean server,
-            String certChain,
-            String privateKey,
-            String keyPassword,
-            String trustBundle,
-            int clientAuth,
-            String[] alpn,
-            int versions,
-            boolean verifyServer,
-            long pollMillis);
 
     /** Acquires the current generation as a new context handle with reference count 1. */
     static native long reloaderCurrent(long reloader);

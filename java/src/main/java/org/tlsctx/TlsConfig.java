@@ -2,6 +2,7 @@ package org.tlsctx;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,14 +12,17 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The files and settings a TLS context is built from: a fluent builder for a server or a client.
+ * The certificate material and settings a TLS context is built from: a fluent builder for a
+ * server or a client.
  *
  * <p>A server needs a {@linkplain #certificateChain(Path) certificate chain} and its
- * {@linkplain #privateKey(Path) private key}; a client needs a
+ * {@linkplain #privateKey(Path) private key}, from files, from memory, or from a Java
+ * {@linkplain #keyStore(KeyStore, String, char[]) key store}; a client needs a
  * {@linkplain #trustBundle(Path) trust bundle} unless it turns off
- * {@linkplain #verifyServer(boolean) server verification}. Files are read in PEM (or DER) form
- * by the native library when {@link #load()} or {@link #reloading()} is called, and again on
- * every reload.
+ * {@linkplain #verifyServer(boolean) server verification}. Files are read in PEM or DER form by
+ * the native library when {@link #load()} or {@link #reloading()} is called, and again on every
+ * reload; material handed over in memory or from a key store never changes, so a reload finds it
+ * unchanged.
  *
  * <pre>{@code
  * ReloadingTlsContext tls = TlsConfig.server()
@@ -27,6 +31,9 @@ import java.util.Set;
  *         .applicationProtocols("h2", "http/1.1")
  *         .reloading();
  * }</pre>
+ *
+ * <p>Failures to load are thrown as {@link TlsException} subclasses whose
+ * {@link TlsException#reason() reason} says what is wrong and whose message names the file.
  *
  * <p>A {@code TlsConfig} is not thread-safe while it is being built; {@link #reloading()} takes
  * a copy, so later changes to the builder do not affect the reloading context.
@@ -38,18 +45,27 @@ public final class TlsConfig {
     private static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
 
     private final boolean server;
-    private Path certificateChain;
-    private Path privateKey;
+    private final Path brokerProperties;
+    private Material certificateChain;
+    private Material privateKey;
+    private KeyStoreIdentity keyStoreIdentity;
+    private boolean keyPasswordSet;
     private String keyPassword;
-    private Path trustBundle;
-    private ClientAuth clientAuth = ClientAuth.NONE;
-    private List<String> applicationProtocols = List.of();
-    private List<String> protocols = PROTOCOL_NAMES;
-    private boolean verifyServer = true;
+    private Material trustBundle;
+    private List<NamedIdentity> namedIdentities = List.of();
+    // Null means "not set on this builder": the native default, or the properties file's value.
+    private ClientAuth clientAuth;
+    private List<String> applicationProtocols;
+    private List<String> protocols;
+    private Boolean verifyServer;
+    private List<String> cipherSuites;
+    private Boolean testMode;
+    private Boolean allowExpiredLeaf;
     private Duration pollInterval = DEFAULT_POLL_INTERVAL;
 
-    private TlsConfig(boolean server) {
+    private TlsConfig(boolean server, Path brokerProperties) {
         this.server = server;
+        this.brokerProperties = brokerProperties;
     }
 
     /**
@@ -58,7 +74,7 @@ public final class TlsConfig {
      * @return a new builder for a server
      */
     public static TlsConfig server() {
-        return new TlsConfig(true);
+        return new TlsConfig(true, null);
     }
 
     /**
@@ -67,54 +83,190 @@ public final class TlsConfig {
      * @return a new builder for a client
      */
     public static TlsConfig client() {
-        return new TlsConfig(false);
+        return new TlsConfig(false, null);
     }
 
     /**
-     * Sets the PEM file holding the certificate chain, leaf first. Required for a server; for a
-     * client it is the client certificate presented when the server asks for one.
+     * Starts from a RocketMQ-style {@code tls.properties} file, so a broker keeps its settings
+     * when it switches to tlsctx.
+     *
+     * <p>The file is read by the native library at {@link #load()} and {@link #reloading()}:
+     * for a server the {@code tls.server.*} keys ({@code certPath}, {@code keyPath},
+     * {@code keyPassword}, {@code trustCertPath}, {@code need.client.auth}), for a client the
+     * {@code tls.client.*} keys and {@code tls.client.authServer}, and for both
+     * {@code tls.test.mode.enable}. RocketMQ's defaults apply, so test mode is on unless the
+     * file sets {@code tls.test.mode.enable=false}. Anything set on the returned builder is
+     * applied on top of the file's values. The getters of the returned builder report only what
+     * was set on it, not what the file holds.
+     *
+     * <p>A reloading context reads the properties file once, at {@link #reloading()}; its
+     * reloads read the certificate and key files the properties name again, but a changed
+     * properties file takes effect only in a new reloading context.
+     *
+     * @param file the properties file
+     * @param server true for the {@code tls.server.*} settings, false for {@code tls.client.*}
+     * @return a new builder over the file
+     */
+    public static TlsConfig fromBrokerProperties(Path file, boolean server) {
+        return new TlsConfig(server, Objects.requireNonNull(file, "file"));
+    }
+
+    /**
+     * Sets the file holding the certificate chain, PEM or DER, leaf first. Required for a
+     * server; for a client it is the client certificate presented when the server asks for one.
      *
      * @param path the certificate chain file
      * @return this builder
      */
     public TlsConfig certificateChain(Path path) {
-        this.certificateChain = Objects.requireNonNull(path, "path");
+        this.certificateChain = Material.file(path);
+        this.keyStoreIdentity = null;
         return this;
     }
 
     /**
-     * Sets the file holding the private key of the leaf certificate (PKCS#8, PKCS#1 or SEC1, in
-     * PEM, possibly encrypted).
+     * Sets the certificate chain from memory: PEM text (one or more certificates, leaf first)
+     * or the DER encoding of a single certificate. The bytes are copied.
+     *
+     * @param name what error messages call the material in place of a path, for example
+     *     {@code "vault secret tls/broker"}
+     * @param pemOrDer the encoded certificate chain
+     * @return this builder
+     */
+    public TlsConfig certificateChain(String name, byte[] pemOrDer) {
+        this.certificateChain = Material.memory(name, pemOrDer);
+        this.keyStoreIdentity = null;
+        return this;
+    }
+
+    /**
+     * Sets the file holding the private key of the leaf certificate: one PKCS#8, PKCS#1 RSA or
+     * SEC1 EC key, PEM or DER, possibly encrypted (see {@link #keyPassword(String)}).
      *
      * @param path the private key file
      * @return this builder
      */
     public TlsConfig privateKey(Path path) {
-        this.privateKey = Objects.requireNonNull(path, "path");
+        this.privateKey = Material.file(path);
+        this.keyStoreIdentity = null;
         return this;
     }
 
     /**
-     * Sets the password of an encrypted private key. It is passed to the native library on every
-     * load and never logged.
+     * Sets the private key from memory, in any form {@link #privateKey(Path)} accepts. The
+     * bytes are copied; the native library wipes its copy when it is freed.
+     *
+     * @param name what error messages call the key in place of a path
+     * @param pemOrDer the encoded private key
+     * @return this builder
+     */
+    public TlsConfig privateKey(String name, byte[] pemOrDer) {
+        this.privateKey = Material.memory(name, pemOrDer);
+        this.keyStoreIdentity = null;
+        return this;
+    }
+
+    /**
+     * Sets the certificate chain and private key from one entry of a loaded Java key store
+     * (PKCS#12 or JKS), replacing any chain and key set before.
+     *
+     * <p>The entry is read at every {@link #load()} and {@link #reloading()}: the key must be
+     * available in PKCS#8 form ({@link java.security.Key#getEncoded()}), as RSA, EC and EdDSA
+     * keys from the JDK's providers are; a key held in a hardware token is not. The key's bytes
+     * are handed to the native library as DER and wiped in Java right after; the chain is
+     * passed as PEM. Error messages name the material {@code keystore alias "<alias>"}. A
+     * reloading context keeps the entry as it was at {@link #reloading()}: a later change to
+     * the key store is not picked up by a reload.
+     *
+     * @param keyStore a loaded key store
+     * @param alias the alias of a private key entry
+     * @param password the entry's password, or null when the entry has none; it is copied
+     * @return this builder
+     */
+    public TlsConfig keyStore(KeyStore keyStore, String alias, char[] password) {
+        this.keyStoreIdentity = KeyStoreIdentity.of(keyStore, alias, password);
+        this.certificateChain = null;
+        this.privateKey = null;
+        return this;
+    }
+
+    /**
+     * Sets the certificate chain and private key from one entry of a key store file, as
+     * {@link #keyStore(KeyStore, String, char[])} does. The file is read at every
+     * {@link #load()} and {@link #reloading()}, with the same password for the store and the
+     * entry (as {@code keytool} and {@code openssl pkcs12} write them).
+     *
+     * @param file the key store file
+     * @param type the key store type, {@code "PKCS12"} or {@code "JKS"}
+     * @param password the password of the store and of the entry; it is copied
+     * @param alias the alias of a private key entry
+     * @return this builder
+     */
+    public TlsConfig keyStore(Path file, String type, char[] password, String alias) {
+        this.keyStoreIdentity = KeyStoreIdentity.of(file, type, password, alias);
+        this.certificateChain = null;
+        this.privateKey = null;
+        return this;
+    }
+
+    /**
+     * Sets the password of an encrypted private key file. It is passed to the native library on
+     * every load and never logged.
      *
      * @param password the password, or null for an unencrypted key
      * @return this builder
      */
     public TlsConfig keyPassword(String password) {
         this.keyPassword = password;
+        this.keyPasswordSet = true;
         return this;
     }
 
     /**
-     * Sets the PEM bundle of CA certificates: for a server, the CAs that verify client
-     * certificates; for a client, the CAs that verify the server.
+     * Sets the file holding the CA certificates, PEM or DER: for a server, the CAs that verify
+     * client certificates; for a client, the CAs that verify the server.
      *
      * @param path the trust bundle file
      * @return this builder
      */
     public TlsConfig trustBundle(Path path) {
-        this.trustBundle = Objects.requireNonNull(path, "path");
+        this.trustBundle = Material.file(path);
+        return this;
+    }
+
+    /**
+     * Sets the trust bundle from memory: PEM text with one or more CA certificates, or the DER
+     * encoding of one. The bytes are copied.
+     *
+     * @param name what error messages call the bundle in place of a path
+     * @param pemOrDer the encoded CA certificates
+     * @return this builder
+     */
+    public TlsConfig trustBundle(String name, byte[] pemOrDer) {
+        this.trustBundle = Material.memory(name, pemOrDer);
+        return this;
+    }
+
+    /**
+     * Adds a certificate chain and private key that a server presents to clients asking for
+     * {@code serverName} by SNI; other clients get the main {@linkplain #certificateChain(Path)
+     * certificate chain}. The files are read at every load and reload, like the main ones.
+     *
+     * @param serverName the DNS name, matched without regard to case
+     * @param certChain the certificate chain file for that name, leaf first
+     * @param privateKey the private key file of that leaf
+     * @return this builder
+     * @throws IllegalStateException if this configures a client
+     */
+    public TlsConfig identityForName(String serverName, Path certChain, Path privateKey) {
+        if (!server) {
+            throw new IllegalStateException("certificates by server name are for a server only");
+        }
+        List<NamedIdentity> updated = new ArrayList<>(namedIdentities);
+        updated.add(new NamedIdentity(Objects.requireNonNull(serverName, "serverName"),
+                Objects.requireNonNull(certChain, "certChain"),
+                Objects.requireNonNull(privateKey, "privateKey")));
+        this.namedIdentities = List.copyOf(updated);
         return this;
     }
 
@@ -193,6 +345,45 @@ public final class TlsConfig {
     }
 
     /**
+     * Restricts the cipher suites to these standard (IANA) names, for example
+     * {@code TLS_AES_128_GCM_SHA256} or {@code TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}; the
+     * order does not matter.
+     *
+     * <p>Defaults to every suite rustls offers. Names rustls does not offer (CBC, DHE and RSA
+     * key exchange suites, which broker settings often list) are skipped with a warning; when
+     * none of the names is offered, loading fails with {@link TlsConfigException}
+     * ({@link TlsException.Reason#INVALID_CONFIG}).
+     *
+     * @param names the suite names
+     * @return this builder
+     * @throws IllegalArgumentException if no name is given, or a name is empty
+     */
+    public TlsConfig cipherSuites(String... names) {
+        return cipherSuites(Arrays.asList(names));
+    }
+
+    /**
+     * Restricts the cipher suites to these standard (IANA) names, as
+     * {@link #cipherSuites(String...)} does.
+     *
+     * @param names the suite names
+     * @return this builder
+     * @throws IllegalArgumentException if the list is empty, or a name is empty
+     */
+    public TlsConfig cipherSuites(List<String> names) {
+        if (names.isEmpty()) {
+            throw new IllegalArgumentException("at least one cipher suite is needed");
+        }
+        for (String name : names) {
+            if (Objects.requireNonNull(name, "cipher suite name").isEmpty()) {
+                throw new IllegalArgumentException("a cipher suite name must not be empty");
+            }
+        }
+        this.cipherSuites = List.copyOf(names);
+        return this;
+    }
+
+    /**
      * Sets whether a client verifies the server's certificate chain and name. Ignored for a
      * server.
      *
@@ -203,6 +394,38 @@ public final class TlsConfig {
      */
     public TlsConfig verifyServer(boolean verify) {
         this.verifyServer = verify;
+        return this;
+    }
+
+    /**
+     * Turns on test mode, for development only: a server without a certificate chain and key
+     * serves a self-signed certificate for {@code localhost} and 127.0.0.1, generated once per
+     * load of this configuration; a client accepts any server certificate, whatever
+     * {@link #verifyServer(boolean)} says.
+     *
+     * <p>Defaults to false (for {@link #fromBrokerProperties(Path, boolean)}: the file's
+     * {@code tls.test.mode.enable}, true when absent).
+     *
+     * @param enabled true for test mode
+     * @return this builder
+     */
+    public TlsConfig testMode(boolean enabled) {
+        this.testMode = enabled;
+        return this;
+    }
+
+    /**
+     * Sets whether the first load may serve a leaf certificate that has expired, logging a
+     * warning, so a server can start while its renewal is late. A reload never swaps to an
+     * expired leaf, whatever this says.
+     *
+     * <p>Defaults to false: an expired leaf fails with {@link CertificateValidityException}.
+     *
+     * @param allow true to accept an expired leaf at the first load
+     * @return this builder
+     */
+    public TlsConfig allowExpiredLeaf(boolean allow) {
+        this.allowExpiredLeaf = allow;
         return this;
     }
 
@@ -226,29 +449,36 @@ public final class TlsConfig {
     }
 
     /**
-     * Loads one immutable context from the files now.
+     * Loads one immutable context from the configured material now.
      *
      * @return a context with reference count 1; the caller closes it
-     * @throws TlsException if a file is missing or invalid, or the key does not match the
-     *     certificate; the message names the file
+     * @throws TlsException (a subclass by {@linkplain TlsException#reason() reason}) if a file
+     *     is missing or invalid, the key does not match the certificate, or the settings do not
+     *     work together; the message names the file
      * @throws IllegalStateException if the configuration is incomplete
      */
     public TlsContext load() {
         validate();
         NativeLibrary.ensureLoaded();
-        long handle = Native.contextLoad(server, pathString(certificateChain),
-                pathString(privateKey), keyPassword, pathString(trustBundle),
-                clientAuth.nativeCode(), alpnArray(), versionMask(), verifyServer);
+        long config = newNativeConfig();
+        long handle;
+        try {
+            applyTo(config);
+            handle = Native.configLoad(config);
+        } finally {
+            Native.configFree(config);
+        }
         return new TlsContext(handle);
     }
 
     /**
-     * Creates a reloading context over the same paths, loading its first generation now and
+     * Creates a reloading context over the same material, loading its first generation now and
      * starting the file watcher unless the {@linkplain #pollInterval(Duration) poll interval}
      * is zero.
      *
      * @return the reloading context; the caller closes it
-     * @throws TlsException if the first load fails; the message names the file
+     * @throws TlsException (a subclass by {@linkplain TlsException#reason() reason}) if the
+     *     first load fails; the message names the file
      * @throws IllegalStateException if the configuration is incomplete
      */
     public ReloadingTlsContext reloading() {
@@ -258,9 +488,14 @@ public final class TlsConfig {
         long pollMillis = snapshot.pollInterval.isZero()
                 ? 0
                 : Math.max(1, snapshot.pollInterval.toMillis());
-        long reloader = Native.reloaderNew(server, pathString(certificateChain),
-                pathString(privateKey), keyPassword, pathString(trustBundle),
-                clientAuth.nativeCode(), alpnArray(), versionMask(), verifyServer, pollMillis);
+        long config = newNativeConfig();
+        long reloader;
+        try {
+            snapshot.applyTo(config);
+            reloader = Native.configReloading(config, pollMillis);
+        } finally {
+            Native.configFree(config);
+        }
         return new ReloadingTlsContext(reloader, snapshot);
     }
 
@@ -276,28 +511,37 @@ public final class TlsConfig {
     /**
      * The certificate chain file.
      *
-     * @return the path, or null when not set
+     * @return the path, or null when not set or set from memory or a key store
      */
     public Path certificateChain() {
-        return certificateChain;
+        return certificateChain == null ? null : certificateChain.path;
     }
 
     /**
      * The private key file.
      *
-     * @return the path, or null when not set
+     * @return the path, or null when not set or set from memory or a key store
      */
     public Path privateKey() {
-        return privateKey;
+        return privateKey == null ? null : privateKey.path;
     }
 
     /**
      * The trust bundle file.
      *
-     * @return the path, or null when not set
+     * @return the path, or null when not set or set from memory
      */
     public Path trustBundle() {
-        return trustBundle;
+        return trustBundle == null ? null : trustBundle.path;
+    }
+
+    /**
+     * The properties file this configuration starts from.
+     *
+     * @return the path given to {@link #fromBrokerProperties(Path, boolean)}, or null
+     */
+    public Path brokerProperties() {
+        return brokerProperties;
     }
 
     /**
@@ -306,7 +550,7 @@ public final class TlsConfig {
      * @return the policy; {@link ClientAuth#NONE} unless set
      */
     public ClientAuth clientAuth() {
-        return clientAuth;
+        return clientAuth == null ? ClientAuth.NONE : clientAuth;
     }
 
     /**
@@ -315,7 +559,7 @@ public final class TlsConfig {
      * @return an unmodifiable list, empty when ALPN is off
      */
     public List<String> applicationProtocols() {
-        return applicationProtocols;
+        return applicationProtocols == null ? List.of() : applicationProtocols;
     }
 
     /**
@@ -324,16 +568,43 @@ public final class TlsConfig {
      * @return an unmodifiable list of {@code "TLSv1.3"} and/or {@code "TLSv1.2"}
      */
     public List<String> protocols() {
-        return protocols;
+        return protocols == null ? PROTOCOL_NAMES : protocols;
+    }
+
+    /**
+     * The cipher suites the configuration is restricted to, as given.
+     *
+     * @return an unmodifiable list, or null when every suite rustls offers is allowed
+     */
+    public List<String> cipherSuites() {
+        return cipherSuites;
     }
 
     /**
      * Whether a client verifies the server.
      *
-     * @return true unless turned off
+     * @return true unless turned off here or by {@linkplain #testMode(boolean) test mode}
      */
     public boolean verifyServer() {
-        return verifyServer;
+        return !Boolean.TRUE.equals(testMode) && !Boolean.FALSE.equals(verifyServer);
+    }
+
+    /**
+     * Whether test mode is on.
+     *
+     * @return true when turned on with {@link #testMode(boolean)}
+     */
+    public boolean testMode() {
+        return Boolean.TRUE.equals(testMode);
+    }
+
+    /**
+     * Whether the first load may serve an expired leaf.
+     *
+     * @return true when allowed with {@link #allowExpiredLeaf(boolean)}
+     */
+    public boolean allowExpiredLeaf() {
+        return Boolean.TRUE.equals(allowExpiredLeaf);
     }
 
     /**
@@ -346,58 +617,137 @@ public final class TlsConfig {
     }
 
     /**
-     * Describes the configuration without the key password.
+     * Describes the configuration without the key password or any key material.
      *
      * @return a one-line description
      */
     @Override
     public String toString() {
-        return "TlsConfig{" + (server ? "server" : "client")
-                + ", certificateChain=" + certificateChain
-                + ", privateKey=" + privateKey
-                + ", keyPassword=" + (keyPassword == null ? "none" : "set")
-                + ", trustBundle=" + trustBundle
-                + ", clientAuth=" + clientAuth
-                + ", applicationProtocols=" + applicationProtocols
-                + ", protocols=" + protocols
-                + ", verifyServer=" + verifyServer
-                + ", pollInterval=" + pollInterval + "}";
+        StringBuilder text = new StringBuilder("TlsConfig{").append(server ? "server" : "client");
+        if (brokerProperties != null) {
+            text.append(", brokerProperties=").append(brokerProperties);
+        }
+        if (keyStoreIdentity != null) {
+            text.append(", keyStore=").append(keyStoreIdentity.name());
+        } else {
+            text.append(", certificateChain=").append(certificateChain)
+                    .append(", privateKey=").append(privateKey);
+        }
+        text.append(", keyPassword=").append(keyPassword == null ? "none" : "set")
+                .append(", trustBundle=").append(trustBundle);
+        for (NamedIdentity identity : namedIdentities) {
+            text.append(", identityForName=").append(identity.serverName);
+        }
+        text.append(", clientAuth=").append(clientAuth())
+                .append(", applicationProtocols=").append(applicationProtocols())
+                .append(", protocols=").append(protocols());
+        if (cipherSuites != null) {
+            text.append(", cipherSuites=").append(cipherSuites);
+        }
+        return text.append(", verifyServer=").append(verifyServer())
+                .append(", testMode=").append(testMode())
+                .append(", allowExpiredLeaf=").append(allowExpiredLeaf())
+                .append(", pollInterval=").append(pollInterval).append('}').toString();
     }
 
     TlsConfig copy() {
-        TlsConfig copy = new TlsConfig(server);
+        TlsConfig copy = new TlsConfig(server, brokerProperties);
         copy.certificateChain = certificateChain;
         copy.privateKey = privateKey;
+        copy.keyStoreIdentity = keyStoreIdentity;
+        copy.keyPasswordSet = keyPasswordSet;
         copy.keyPassword = keyPassword;
         copy.trustBundle = trustBundle;
+        copy.namedIdentities = namedIdentities;
         copy.clientAuth = clientAuth;
         copy.applicationProtocols = applicationProtocols;
         copy.protocols = protocols;
         copy.verifyServer = verifyServer;
+        copy.cipherSuites = cipherSuites;
+        copy.testMode = testMode;
+        copy.allowExpiredLeaf = allowExpiredLeaf;
         copy.pollInterval = pollInterval;
         return copy;
     }
 
     private void validate() {
-        if (server && (certificateChain == null || privateKey == null)) {
+        // A properties file may supply any of these; the native library checks the result.
+        if (brokerProperties != null) {
+            return;
+        }
+        boolean hasChain = certificateChain != null || keyStoreIdentity != null;
+        boolean hasKey = privateKey != null || keyStoreIdentity != null;
+        if (server && !testMode() && (!hasChain || !hasKey)) {
             throw new IllegalStateException(
                     "a server needs both a certificate chain and a private key");
         }
-        if ((certificateChain == null) != (privateKey == null)) {
+        if (hasChain != hasKey) {
             throw new IllegalStateException(
                     "a certificate chain and a private key go together: set both or neither");
         }
-        if (server && clientAuth != ClientAuth.NONE && trustBundle == null) {
+        if (server && clientAuth() != ClientAuth.NONE && trustBundle == null) {
             throw new IllegalStateException(
                     "client authentication " + clientAuth + " needs a trust bundle");
         }
     }
 
-    private String[] alpnArray() {
-        return applicationProtocols.isEmpty() ? null : applicationProtocols.toArray(new String[0]);
+    private long newNativeConfig() {
+        return brokerProperties == null
+                ? Native.configNew(server)
+                : Native.configFromProperties(brokerProperties.toString(), server);
     }
 
-    private int versionMask() {
+    /** Writes every setting made on this builder into a native configuration. */
+    private void applyTo(long config) {
+        if (keyStoreIdentity != null) {
+            keyStoreIdentity.applyTo(config);
+        }
+        setMaterial(config, Native.MATERIAL_CERT_CHAIN, certificateChain);
+        setMaterial(config, Native.MATERIAL_PRIVATE_KEY, privateKey);
+        setMaterial(config, Native.MATERIAL_TRUST_BUNDLE, trustBundle);
+        if (keyPasswordSet) {
+            Native.configSetKeyPassword(config, keyPassword);
+        }
+        for (NamedIdentity identity : namedIdentities) {
+            Native.configAddIdentityForName(config, identity.serverName,
+                    identity.certChain.toString(), identity.privateKey.toString());
+        }
+        if (clientAuth != null) {
+            Native.configSetClientAuth(config, clientAuth.nativeCode());
+        }
+        if (applicationProtocols != null) {
+            Native.configSetAlpn(config, applicationProtocols.toArray(new String[0]));
+        }
+        if (protocols != null) {
+            Native.configSetVersions(config, versionMask(protocols));
+        }
+        if (verifyServer != null) {
+            Native.configSetVerifyServer(config, verifyServer);
+        }
+        if (cipherSuites != null) {
+            Native.configSetCipherSuites(config, cipherSuites.toArray(new String[0]));
+        }
+        // After verifyServer: test mode turns a client's server verification off.
+        if (testMode != null) {
+            Native.configSetTestMode(config, testMode);
+        }
+        if (allowExpiredLeaf != null) {
+            Native.configSetAllowExpiredLeaf(config, allowExpiredLeaf);
+        }
+    }
+
+    private static void setMaterial(long config, int slot, Material material) {
+        if (material == null) {
+            return;
+        }
+        if (material.path != null) {
+            Native.configSetPath(config, slot, material.path.toString());
+        } else {
+            Native.configSetMemory(config, slot, material.name, material.bytes);
+        }
+    }
+
+    private static int versionMask(List<String> protocols) {
         int mask = 0;
         if (protocols.contains("TLSv1.2")) {
             mask |= Native.VERSION_TLS12;
@@ -405,10 +755,46 @@ public final class TlsConfig {
         if (protocols.contains("TLSv1.3")) {
             mask |= Native.VERSION_TLS13;
         }
-        return mask == (Native.VERSION_TLS12 | Native.VERSION_TLS13) ? 0 : mask;
+        return mask;
     }
 
-    private static String pathString(Path path) {
-        return path == null ? null : path.toString();
+    /** A certificate chain, private key or trust bundle: a file, or bytes with a name. */
+    private static final class Material {
+        final Path path;
+        final String name;
+        final byte[] bytes;
+
+        private Material(Path path, String name, byte[] bytes) {
+            this.path = path;
+            this.name = name;
+            this.bytes = bytes;
+        }
+
+        static Material file(Path path) {
+            return new Material(Objects.requireNonNull(path, "path"), null, null);
+        }
+
+        static Material memory(String name, byte[] bytes) {
+            Objects.requireNonNull(name, "name");
+            return new Material(null, name, Objects.requireNonNull(bytes, "pemOrDer").clone());
+        }
+
+        @Override
+        public String toString() {
+            return path != null ? path.toString() : name + " (in memory)";
+        }
+    }
+
+    /** A certificate chain and key served to clients asking for one server name. */
+    private static final class NamedIdentity {
+        final String serverName;
+        final Path certChain;
+        final Path privateKey;
+
+        NamedIdentity(String serverName, Path certChain, Path privateKey) {
+            this.serverName = serverName;
+            this.certChain = certChain;
+            this.privateKey = privateKey;
+        }
     }
 }

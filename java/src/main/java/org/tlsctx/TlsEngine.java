@@ -354,8 +354,13 @@ public final class TlsEngine extends SSLEngine {
         } else if (outboundClosed && (flags & Native.FLAG_WANTS_WRITE) == 0) {
             status = Status.CLOSED;
             outboundDone = true;
+            // Once our close_notify is out the connection is over: free it (and its generation)
+            // now rather than wait for the peer's close_notify, which Netty does not wait for
+            // when the server closes a channel itself and never reports with closeInbound().
+            // Later unwraps report CLOSED.
+            inboundDone = true;
+            retire();
             handshakeStatus = statusAfterClose();
-            retireIfClosed();
         } else {
             status = Status.OK;
             handshakeStatus = handshakeStatus(flags);
@@ -378,6 +383,11 @@ public final class TlsEngine extends SSLEngine {
     /**
      * Signals that no more application data will be sent; the next {@code wrap} calls write
      * close_notify and then return {@link Status#CLOSED}.
+     *
+     * <p>Once close_notify is written the engine is finished in both directions: it frees its
+     * native connection, releasing its context generation, and later {@code unwrap} calls
+     * return {@link Status#CLOSED} without reading the peer's close_notify. TLS 1.3 half-close
+     * (reading a response after closing the outbound side) is therefore not supported.
      */
     @Override
     public synchronized void closeOutbound() {
@@ -545,12 +555,16 @@ public final class TlsEngine extends SSLEngine {
     }
 
     /**
-     * The cipher suites in effect: all that rustls supports, for the protocols the config
-     * enables.
+     * The cipher suites in effect: those the config is restricted to (see
+     * {@link TlsConfig#cipherSuites(String...)}) that rustls supports, or all it supports.
      */
     @Override
     public String[] getEnabledCipherSuites() {
-        return getSupportedCipherSuites();
+        List<String> configured = source.configView().cipherSuites();
+        if (configured == null) {
+            return getSupportedCipherSuites();
+        }
+        return CIPHER_SUITES.stream().filter(configured::contains).toArray(String[]::new);
     }
 
     /**

@@ -2,6 +2,8 @@ package org.tlsctx;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -23,6 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** A Netty TLS echo server on the loopback address, for the tests. */
 final class NettyEchoServer implements AutoCloseable {
+    /** When set, the server closes each connection right after echoing its first read. */
+    volatile boolean closeAfterEcho;
+
     /** The ALPN protocol of each handshake that succeeded, or "failed: reason". */
     final BlockingQueue<String> handshakes = new LinkedBlockingQueue<>();
     final AtomicInteger openChannels = new AtomicInteger();
@@ -73,7 +78,11 @@ final class NettyEchoServer implements AutoCloseable {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ctx.writeAndFlush(msg);
+            ChannelFuture written = ctx.writeAndFlush(msg);
+            if (closeAfterEcho) {
+                // The broker side ends the connection (an idle timeout, a shutdown).
+                written.addListener(ChannelFutureListener.CLOSE);
+            }
         }
 
         @Override

@@ -83,6 +83,40 @@ class ReloadTest {
     }
 
     @Test
+    void aConnectionTheServerClosesReleasesItsGenerationWithoutWaitingForGarbageCollection(
+            @TempDir Path dir) throws Exception {
+        Path chain = dir.resolve("server.crt");
+        Path key = dir.resolve("server.key");
+        replace(B05.resolve("server.crt"), chain);
+        replace(B05.resolve("server-pkcs8.key"), key);
+        SSLContext client = TestMaterial.jdkClientContext(B05.resolve("ca.crt"),
+                B01.resolve("ca.crt"));
+
+        try (ReloadingTlsContext reloading = TlsConfig.server()
+                .certificateChain(chain)
+                .privateKey(key)
+                .pollInterval(Duration.ZERO)
+                .reloading();
+                NettyEchoServer server =
+                        new NettyEchoServer(TlsNettyContext.forServer(reloading))) {
+            server.closeAfterEcho = true;
+            try (SSLSocket socket = NettyInteropTest.connect(client, server.port())) {
+                replace(B01.resolve("server.crt"), chain);
+                replace(B01.resolve("server.key"), key);
+                assertEquals(ReloadResult.SWAPPED, reloading.reload());
+                assertEquals(2, reloading.liveGenerations());
+
+                // The server closes after this echo; the client keeps its socket open, so only
+                // the server's own close can release generation 1.
+                assertArrayEquals(bytes("last words"), NettyInteropTest.echo(socket,
+                        bytes("last words")));
+                awaitValue(0, server.openChannels::get);
+                awaitValue(1, reloading::liveGenerations);
+            }
+        }
+    }
+
+    @Test
     void failedReloadKeepsServingTheCurrentGeneration(@TempDir Path dir) throws Exception {
         Path chain = dir.resolve("server.crt");
         Path key = dir.resolve("server.key");

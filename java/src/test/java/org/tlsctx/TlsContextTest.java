@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -17,35 +19,47 @@ class TlsContextTest {
     private static final Path B19 = TestMaterial.caseDir("B19");
 
     @Test
-    void referenceCountingReleasesTheGenerationExactlyOnce() throws Exception {
-        long before = TlsContext.liveGenerations();
-        TlsContext context = TlsConfig.server()
-                .certificateChain(B05.resolve("server.crt"))
-                .privateKey(B05.resolve("server-pkcs1.key"))
-                .load();
-        assertEquals(before + 1, TlsContext.liveGenerations());
-        assertEquals(1, context.refCnt());
+    void referenceCountingReleasesTheGenerationExactlyOnce(@TempDir Path dir) throws Exception {
+        // A reloading context's own count, not the process-wide one: engines that other tests
+        // leave to the garbage collector may be freed at any moment.
+        Path chain = dir.resolve("server.crt");
+        Path key = dir.resolve("server.key");
+        Files.copy(B05.resolve("server.crt"), chain);
+        Files.copy(B05.resolve("server-pkcs1.key"), key);
+        try (ReloadingTlsContext reloading = TlsConfig.server()
+                .certificateChain(chain)
+                .privateKey(key)
+                .pollInterval(Duration.ZERO)
+                .reloading()) {
+            TlsContext context = reloading.current();
+            assertEquals(1, context.refCnt());
+            Files.copy(B19.resolve("server.crt"), chain, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(B19.resolve("server.key"), key, StandardCopyOption.REPLACE_EXISTING);
+            assertEquals(ReloadResult.SWAPPED, reloading.reload());
+            assertEquals(2, reloading.liveGenerations(), "the handle keeps generation 1");
+            assertTrue(TlsContext.liveGenerations() >= 2, "the process holds at least these");
 
-        assertTrue(context.retain() == context);
-        context.retain(2);
-        assertEquals(4, context.refCnt());
-        assertFalse(context.release());
-        assertFalse(context.release(2));
-        assertEquals(1, context.refCnt());
-        assertEquals(before + 1, TlsContext.liveGenerations());
+            assertTrue(context.retain() == context);
+            context.retain(2);
+            assertEquals(4, context.refCnt());
+            assertFalse(context.release());
+            assertFalse(context.release(2));
+            assertEquals(1, context.refCnt());
+            assertEquals(2, reloading.liveGenerations());
 
-        assertTrue(context.release());
-        assertEquals(0, context.refCnt());
-        assertEquals(before, TlsContext.liveGenerations());
+            assertTrue(context.release());
+            assertEquals(0, context.refCnt());
+            assertEquals(1, reloading.liveGenerations());
 
-        IllegalStateException released = assertThrows(IllegalStateException.class,
-                context::fingerprint);
-        assertEquals("TlsContext already released", released.getMessage());
-        assertThrows(IllegalStateException.class, context::generation);
-        assertThrows(IllegalStateException.class, context::retain);
-        assertThrows(IllegalStateException.class, context::release);
-        assertThrows(IllegalStateException.class, context::close);
-        assertEquals(before, TlsContext.liveGenerations());
+            IllegalStateException released = assertThrows(IllegalStateException.class,
+                    context::fingerprint);
+            assertEquals("TlsContext already released", released.getMessage());
+            assertThrows(IllegalStateException.class, context::generation);
+            assertThrows(IllegalStateException.class, context::retain);
+            assertThrows(IllegalStateException.class, context::release);
+            assertThrows(IllegalStateException.class, context::close);
+            assertEquals(1, reloading.liveGenerations());
+        }
     }
 
     @Test
