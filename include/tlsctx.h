@@ -69,6 +69,10 @@ enum tls_material
    The trust bundle.
    */
   TLS_MATERIAL_TRUST_BUNDLE = 2,
+  /*
+   A PKCS#12 file holding the chain and key together, opened with the key password.
+   */
+  TLS_MATERIAL_PKCS12 = 3,
 };
 #ifndef __cplusplus
 typedef uint32_t tls_material;
@@ -466,6 +470,16 @@ tls_result tls_config_set_cipher_suites(tls_config *config, const char *const *n
  `config` is a live configuration.
  */
 tls_result tls_config_set_test_mode(tls_config *config, bool enabled);
+
+/*
+ Sets a PKCS#12 file (`.p12`, `.pfx`) holding the certificate chain and private key together,
+ opened with the password of [`tls_config_set_key_password`]. The path is copied.
+
+ # Safety
+
+ `config` is a live configuration; `path` a NUL-terminated UTF-8 string.
+ */
+tls_result tls_config_set_pkcs12(tls_config *config, const char *path);
 
 /*
  Starts a server connection on the context behind `ctx`. The connection takes its own

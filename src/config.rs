@@ -131,6 +131,7 @@ pub struct TlsConfig {
     pub(crate) private_key: Option<Source>,
     pub(crate) key_password: Option<Zeroizing<String>>,
     pub(crate) trust_bundle: Option<Source>,
+    pub(crate) pkcs12: Option<Source>,
     pub(crate) named_identities: Vec<NamedIdentity>,
     pub(crate) cipher_suites: Option<Vec<String>>,
     pub(crate) test_mode: bool,
@@ -163,6 +164,7 @@ impl TlsConfig {
             private_key: None,
             key_password: None,
             trust_bundle: None,
+            pkcs12: None,
             named_identities: Vec::new(),
             cipher_suites: None,
             test_mode: false,
@@ -187,6 +189,15 @@ impl TlsConfig {
     /// PKCS#8, PKCS#1 RSA or SEC1 EC key, possibly encrypted.
     pub fn private_key(mut self, source: impl Into<Source>) -> Self {
         self.private_key = Some(source.into());
+        self
+    }
+
+    /// Sets a PKCS#12 file (`.p12`, `.pfx`) holding the certificate chain and private key
+    /// together, in place of [`cert_chain`](Self::cert_chain) and
+    /// [`private_key`](Self::private_key); [`key_password`](Self::key_password) opens it. OpenSSL 3
+    /// defaults, `-legacy` files and files without a MAC (with a warning) are read natively.
+    pub fn pkcs12(mut self, source: impl Into<Source>) -> Self {
+        self.pkcs12 = Some(source.into());
         self
     }
 
@@ -302,6 +313,7 @@ impl TlsConfig {
             || self.role != Role::Server
             || self.cert_chain.is_some()
             || self.private_key.is_some()
+            || self.pkcs12.is_some()
         {
             return (self.cert_chain.as_ref(), self.private_key.as_ref());
         }

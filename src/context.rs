@@ -1,5 +1,6 @@
 //! One immutable generation of a TLS configuration, and the counters that prove generations die.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
@@ -129,28 +130,40 @@ impl Context {
         let provider = provider_for(config)?;
         let versions = protocol_versions(config)?;
         crate::config::check_alpn(&config.alpn)?;
-        let identity = |(cert_path, cert_bytes): &Loaded, (key_path, key_bytes): &Loaded| {
-            let chain = material::certificate_chain(cert_path, cert_bytes)?;
-            let password = config.key_password.as_deref().map(String::as_str);
-            let key = material::private_key(key_path, key_bytes, password)?;
+        let password = config.key_password.as_deref().map(String::as_str);
+        let allow_expired = config.allow_expired_leaf && generation == 1;
+        let certify = |cert_path: &Path, chain, key_path: &Path, key| {
             let certified = material::certified_key(&provider, cert_path, chain, key_path, key)?;
             let leaf = LeafInfo::read(cert_path, &certified.cert[0])?;
             // Only the first generation may start with an expired leaf; a reload never swaps
             // one in.
-            let allow_expired = config.allow_expired_leaf && generation == 1;
             material::check_validity(cert_path, &leaf, SystemTime::now(), allow_expired)?;
             Ok::<_, Error>((certified, leaf))
         };
+        let identity = |(cert_path, cert_bytes): &Loaded, (key_path, key_bytes): &Loaded| {
+            let chain = material::certificate_chain(cert_path, cert_bytes)?;
+            let key = material::private_key(key_path, key_bytes, password)?;
+            certify(cert_path, chain, key_path, key)
+        };
 
-        let main = match (&inputs.cert_chain, &inputs.private_key) {
-            (Some(cert_chain), Some(private_key)) => Some(identity(cert_chain, private_key)?),
-            (None, None) => None,
-            (Some(_), None) => {
+        let main = match (&inputs.pkcs12, &inputs.cert_chain, &inputs.private_key) {
+            (Some((path, bytes)), None, None) => {
+                let (chain, key) = crate::pkcs12::read_pkcs12(path, bytes, password)?;
+                Some(certify(path, chain, path, key)?)
+            }
+            (Some(_), _, _) => {
+                return Err(Error::InvalidConfig(
+                    "a PKCS#12 file is configured together with a certificate chain or key".into(),
+                ))
+            }
+            (None, Some(cert_chain), Some(private_key)) => Some(identity(cert_chain, private_key)?),
+            (None, None, None) => None,
+            (None, Some(_), None) => {
                 return Err(Error::InvalidConfig(
                     "a certificate chain is configured without its private key".into(),
                 ))
             }
-            (None, Some(_)) => {
+            (None, None, Some(_)) => {
                 return Err(Error::InvalidConfig(
                     "a private key is configured without its certificate chain".into(),
                 ))

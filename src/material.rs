@@ -28,6 +28,8 @@ pub(crate) struct Inputs {
     pub(crate) cert_chain: Option<Loaded>,
     pub(crate) private_key: Option<Loaded>,
     pub(crate) trust_bundle: Option<Loaded>,
+    /// A PKCS#12 file holding the chain and key together.
+    pub(crate) pkcs12: Option<Loaded>,
     /// Per SNI name: the name, its chain and its key.
     pub(crate) named: Vec<(String, Loaded, Loaded)>,
 }
@@ -49,6 +51,7 @@ impl Inputs {
             cert_chain: cert_chain.map(read_source).transpose()?,
             private_key: private_key.map(read_source).transpose()?,
             trust_bundle: read(&config.trust_bundle)?,
+            pkcs12: read(&config.pkcs12)?,
             named,
         })
     }
@@ -61,7 +64,12 @@ impl Inputs {
             context.update(&(bytes.len() as u64).to_be_bytes());
             context.update(bytes);
         };
-        for part in [&self.cert_chain, &self.private_key, &self.trust_bundle] {
+        for part in [
+            &self.cert_chain,
+            &self.private_key,
+            &self.trust_bundle,
+            &self.pkcs12,
+        ] {
             add(part
                 .as_ref()
                 .map(|(_, bytes)| bytes.as_slice())
@@ -226,10 +234,18 @@ pub(crate) fn private_key(
 
     let der = key.contents().to_vec();
     match key.tag() {
-        DER_KEY_TAG => PrivateKeyDer::try_from(der).map_err(|_| Error::MalformedPem {
-            path: path.to_path_buf(),
-            detail: "DER that is not a PKCS#8, PKCS#1 or SEC1 private key".into(),
-        }),
+        DER_KEY_TAG => match PrivateKeyDer::try_from(der.clone()) {
+            Ok(key) => Ok(key),
+            // Not a plain key: perhaps an EncryptedPrivateKeyInfo, which has no PEM label to
+            // tell it apart.
+            Err(_) if pkcs8::EncryptedPrivateKeyInfo::from_der(&der).is_ok() => {
+                crate::keys::decrypt_pkcs8(path, &der, password)
+            }
+            Err(_) => Err(Error::MalformedPem {
+                path: path.to_path_buf(),
+                detail: "DER that is not a PKCS#8, PKCS#1 or SEC1 private key".into(),
+            }),
+        },
         "PRIVATE KEY" => Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der))),
         "RSA PRIVATE KEY" => Ok(PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der))),
         "EC PRIVATE KEY" => Ok(PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der))),

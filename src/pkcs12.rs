@@ -12,10 +12,6 @@
 //! encrypted to a recipient's public key (`envelopedData`), the PBMAC1 integrity MAC of RFC 9579,
 //! and BER encodings (indefinite lengths) that are not DER.
 
-// Nothing outside the tests calls the reader yet: the configuration has no PKCS#12 input until the
-// keystore import path uses it, so until then it is compiled but unused in the library.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::path::Path;
 
 use ::pkcs12::kdf::Pkcs12KeyType;

@@ -344,3 +344,34 @@ fn an_unsupported_traditional_cipher_is_named_even_without_a_password() {
         )
     );
 }
+
+#[test]
+fn b21_pkcs12_files_load_natively_as_an_identity() {
+    let password = fs::read_to_string(case("B21", "password.txt")).unwrap();
+    let expected = pem::parse(fs::read(case("B21", "server.crt")).unwrap())
+        .unwrap()
+        .into_contents();
+    for file in [
+        "server-openssl3-default.p12",
+        "server-legacy-3des-rc2.p12",
+        "server-nomac.p12",
+    ] {
+        let config = TlsConfig::server()
+            .pkcs12(case("B21", file))
+            .key_password(password.as_str());
+        let context = Context::load(&config).unwrap();
+        assert_eq!(
+            context.cert_chain()[0].as_ref(),
+            expected.as_slice(),
+            "{file}"
+        );
+    }
+    let wrong = TlsConfig::server()
+        .pkcs12(case("B21", "server-openssl3-default.p12"))
+        .key_password("not the password");
+    let failure = Context::load(&wrong).unwrap_err();
+    assert!(
+        matches!(failure, Error::WrongPassword { .. }),
+        "{failure:?}"
+    );
+}

@@ -349,6 +349,8 @@ pub enum tls_material {
     PrivateKey = 1,
     /// The trust bundle.
     TrustBundle = 2,
+    /// A PKCS#12 file holding the chain and key together, opened with the key password.
+    Pkcs12 = 3,
 }
 
 /// Sets a certificate chain, private key or trust bundle (`which`, a [`tls_material`] value)
@@ -501,6 +503,7 @@ pub(crate) fn set_material(
         w if w == tls_material::CertChain as u32 => &mut config.cert_chain,
         w if w == tls_material::PrivateKey as u32 => &mut config.private_key,
         w if w == tls_material::TrustBundle as u32 => &mut config.trust_bundle,
+        w if w == tls_material::Pkcs12 as u32 => &mut config.pkcs12,
         other => {
             return Err(Failure::new(
                 tls_result::InvalidArgument,
@@ -510,4 +513,23 @@ pub(crate) fn set_material(
     };
     *slot = Some(source);
     Ok(())
+}
+
+/// Sets a PKCS#12 file (`.p12`, `.pfx`) holding the certificate chain and private key together,
+/// opened with the password of [`tls_config_set_key_password`]. The path is copied.
+///
+/// # Safety
+///
+/// `config` is a live configuration; `path` a NUL-terminated UTF-8 string.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_pkcs12(
+    config: *mut tls_config,
+    path: *const c_char,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promises.
+        let (config, path) = unsafe { (config_mut(config)?, str_arg(path, "path")?) };
+        config.pkcs12 = Some(Source::File(path.into()));
+        Ok(())
+    })
 }
