@@ -37,6 +37,8 @@ final class Native {
     static final int MATERIAL_PRIVATE_KEY = 1;
     /** Material slot: the trust bundle. */
     static final int MATERIAL_TRUST_BUNDLE = 2;
+    /** Material slot: a PKCS#12 file with the chain and key, opened with the key password. */
+    static final int MATERIAL_PKCS12 = 3;
 
     /** Creates an empty native configuration; free it with {@link #configFree}. */
     static native long configNew(boolean server);

@@ -52,6 +52,7 @@ public final class TlsConfig {
     private boolean keyPasswordSet;
     private String keyPassword;
     private Material trustBundle;
+    private Material pkcs12;
     private List<NamedIdentity> namedIdentities = List.of();
     // Null means "not set on this builder": the native default, or the properties file's value.
     private ClientAuth clientAuth;
@@ -231,6 +232,21 @@ public final class TlsConfig {
      */
     public TlsConfig trustBundle(Path path) {
         this.trustBundle = Material.file(path);
+        return this;
+    }
+
+    /**
+     * Sets a PKCS#12 file ({@code .p12}, {@code .pfx}) holding the certificate chain and the
+     * private key together, in place of {@link #certificateChain(Path)} and
+     * {@link #privateKey(Path)}; {@link #keyPassword(String)} opens it. The file is decrypted
+     * by the native library (OpenSSL 3 defaults, {@code -legacy}, files without a MAC), so the
+     * JRE's PKCS#12 support does not matter, and it is read again at every reload.
+     *
+     * @param path the PKCS#12 file
+     * @return this builder
+     */
+    public TlsConfig pkcs12(Path path) {
+        this.pkcs12 = Material.file(path);
         return this;
     }
 
@@ -658,6 +674,7 @@ public final class TlsConfig {
         copy.keyPasswordSet = keyPasswordSet;
         copy.keyPassword = keyPassword;
         copy.trustBundle = trustBundle;
+        copy.pkcs12 = pkcs12;
         copy.namedIdentities = namedIdentities;
         copy.clientAuth = clientAuth;
         copy.applicationProtocols = applicationProtocols;
@@ -675,8 +692,8 @@ public final class TlsConfig {
         if (brokerProperties != null) {
             return;
         }
-        boolean hasChain = certificateChain != null || keyStoreIdentity != null;
-        boolean hasKey = privateKey != null || keyStoreIdentity != null;
+        boolean hasChain = certificateChain != null || keyStoreIdentity != null || pkcs12 != null;
+        boolean hasKey = privateKey != null || keyStoreIdentity != null || pkcs12 != null;
         if (server && !testMode() && (!hasChain || !hasKey)) {
             throw new IllegalStateException(
                     "a server needs both a certificate chain and a private key");
@@ -705,6 +722,7 @@ public final class TlsConfig {
         setMaterial(config, Native.MATERIAL_CERT_CHAIN, certificateChain);
         setMaterial(config, Native.MATERIAL_PRIVATE_KEY, privateKey);
         setMaterial(config, Native.MATERIAL_TRUST_BUNDLE, trustBundle);
+        setMaterial(config, Native.MATERIAL_PKCS12, pkcs12);
         if (keyPasswordSet) {
             Native.configSetKeyPassword(config, keyPassword);
         }

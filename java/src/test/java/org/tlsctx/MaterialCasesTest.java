@@ -494,6 +494,32 @@ class MaterialCasesTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"server-openssl3-default.p12", "server-legacy-3des-rc2.p12",
+        "server-nomac.p12"})
+    void b21EachPkcs12LoadsNativelyWhateverTheJreSupports(String file) throws Exception {
+        String password = Files.readString(B21.resolve("password.txt"));
+        try (ReloadingTlsContext server = TlsConfig.server()
+                .pkcs12(B21.resolve(file))
+                .keyPassword(password)
+                .pollInterval(Duration.ZERO)
+                .reloading()) {
+            SSLSession session = Handshakes.jdkClientTo(server,
+                    TestMaterial.jdkClientContext(B21.resolve("ca.crt")));
+            assertEquals(TestMaterial.fingerprint(B21.resolve("server.crt")),
+                    Handshakes.servedLeaf(session));
+        }
+    }
+
+    @Test
+    void b21WrongPasswordForANativePkcs12IsAWrongPassword() {
+        Path p12 = B21.resolve("server-openssl3-default.p12");
+        PrivateKeyException error = assertThrows(PrivateKeyException.class,
+                () -> TlsConfig.server().pkcs12(p12).keyPassword("not-the-password").load());
+        assertEquals(Reason.WRONG_PASSWORD, error.reason());
+        assertTrue(error.getMessage().startsWith(p12.toString()), error.getMessage());
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"server-openssl3-default.p12", "server-legacy-3des-rc2.p12"})
     void b21WrongPkcs12PasswordIsAWrongPassword(String file) {
         Path p12 = B21.resolve(file);
