@@ -21,7 +21,12 @@ impl TlsConfig {
     /// RocketMQ's, so behaviour does not change with the switch: test mode is on unless
     /// `tls.test.mode.enable=false` (a server then serves a self-signed certificate, ignoring
     /// the paths), client authentication is `none`, and a client does not verify the server
-    /// unless `tls.client.authServer=true`. Each of these insecure defaults logs a warning.
+    /// unless `tls.client.authServer=true`. Test mode and an unverified server each log a
+    /// warning.
+    ///
+    /// `tls.server.authClient=false` (RocketMQ then accepts any client certificate) is not
+    /// followed: a requested client certificate is always verified against the trust bundle,
+    /// and a warning says so.
     ///
     /// # Errors
     ///
@@ -126,6 +131,13 @@ impl Settings<'_> {
                         }
                     },
                 };
+                if mode != ClientAuth::None && !self.flag(&key("authClient"), true)? {
+                    tracing::warn!(
+                        path = %self.path.display(),
+                        "tls.server.authClient=false is not followed: client certificates are \
+                         verified against tls.server.trustCertPath"
+                    );
+                }
                 config = config.client_auth(mode);
             }
             Role::Client => {

@@ -193,9 +193,13 @@ public final class TlsConfig {
 
     /**
      * Sets the certificate chain and private key from one entry of a key store file, as
-     * {@link #keyStore(KeyStore, String, char[])} does. The file is read at every
-     * {@link #load()} and {@link #reloading()}, with the same password for the store and the
-     * entry (as {@code keytool} and {@code openssl pkcs12} write them).
+     * {@link #keyStore(KeyStore, String, char[])} does, with the same password for the store
+     * and the entry (as {@code keytool} and {@code openssl pkcs12} write them).
+     *
+     * <p>The file is imported once, when {@link #load()} or {@link #reloading()} is called: a
+     * reloading context then holds the imported material and reports its reloads unchanged. To
+     * follow a PKCS#12 file as it is rotated, use {@link #pkcs12(Path)}, which the native
+     * library reads again at every reload; a JKS file must be converted to PKCS#12 for that.
      *
      * @param file the key store file
      * @param type the key store type, {@code "PKCS12"} or {@code "JKS"}
