@@ -23,6 +23,7 @@ mod reload;
 
 pub mod ffi;
 mod jni;
+mod jni_log;
 
 pub use config::{ClientAuth, Role, Source, TlsConfig, Versions};
 pub use connection::{flags, Connection, Step, MAX_RECORD_PLAINTEXT};

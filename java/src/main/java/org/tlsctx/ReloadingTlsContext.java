@@ -1,6 +1,5 @@
 package org.tlsctx;
 
-import java.lang.System.Logger.Level;
 
 /**
  * A TLS context that reloads its files without a restart: each successful reload swaps in a new
@@ -21,7 +20,6 @@ import java.lang.System.Logger.Level;
  * those are released.
  */
 public final class ReloadingTlsContext implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("org.tlsctx.reload");
 
     private final ReloaderHandle reloader;
     private final TlsConfig config;
@@ -41,26 +39,10 @@ public final class ReloadingTlsContext implements AutoCloseable {
      * @throws IllegalStateException if this context was closed
      */
     public ReloadResult reload() {
-        int outcome;
-        try {
-            outcome = (int) reloader.callLong(Native::reloaderReload);
-        } catch (TlsException e) {
-            LOG.log(Level.WARNING, "tlsctx reload failed, keeping the current generation: {0}",
-                    e.getMessage());
-            throw e;
-        }
-        if (outcome == Native.RELOAD_SWAPPED) {
-            if (LOG.isLoggable(Level.INFO)) {
-                try (TlsContext current = current()) {
-                    LOG.log(Level.INFO, "tlsctx reload swapped: generation={0} subject={1} "
-                            + "fingerprint={2} not_after={3}", current.generation(),
-                            current.subject(), current.fingerprint(), current.notAfter());
-                }
-            }
-            return ReloadResult.SWAPPED;
-        }
-        LOG.log(Level.DEBUG, "tlsctx reload found unchanged files");
-        return ReloadResult.UNCHANGED;
+        // The native library logs the outcome (through NativeLog), for manual reloads and the
+        // watcher's alike.
+        int outcome = (int) reloader.callLong(Native::reloaderReload);
+        return outcome == Native.RELOAD_SWAPPED ? ReloadResult.SWAPPED : ReloadResult.UNCHANGED;
     }
 
     /**

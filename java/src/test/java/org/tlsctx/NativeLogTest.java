@@ -1,0 +1,80 @@
+package org.tlsctx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The native library's reload events reach java.util.logging, from the watcher thread too. */
+class NativeLogTest {
+    private static final Path B05 = TestMaterial.caseDir("B05");
+    private static final Path B19 = TestMaterial.caseDir("B19");
+
+    @Test
+    void reloadOutcomesAreLoggedWithTheFileAndTheGeneration(@TempDir Path dir) throws Exception {
+        Path chain = dir.resolve("server.crt");
+        Path key = dir.resolve("server.key");
+        Files.copy(B05.resolve("server.crt"), chain);
+        Files.copy(B05.resolve("server-pkcs8.key"), key);
+        List<LogRecord> records = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        Logger logger = Logger.getLogger("org.tlsctx.native");
+        logger.addHandler(capture);
+        try (ReloadingTlsContext reloading = TlsConfig.server()
+                .certificateChain(chain)
+                .privateKey(key)
+                .pollInterval(Duration.ofMillis(50))
+                .reloading()) {
+            Files.copy(B19.resolve("other-rsa.key"), key, StandardCopyOption.REPLACE_EXISTING);
+            // The watcher finds the mismatch on its own thread; one warning, not one per poll.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (failures(records, key).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            Thread.sleep(300);
+            List<LogRecord> failed = failures(records, key);
+            assertEquals(1, failed.size(), records.stream().map(LogRecord::getMessage)
+                    .collect(Collectors.joining("\n")));
+            assertEquals(Level.WARNING, failed.get(0).getLevel());
+            assertEquals("org.tlsctx.native.tlsctx.reload", failed.get(0).getLoggerName());
+            assertTrue(failed.get(0).getMessage().contains("does not match"),
+                    failed.get(0).getMessage());
+
+            assertThrows(TlsException.class, reloading::reload);
+            assertEquals(1, failures(records, key).size(), "the same failure is logged once");
+        } finally {
+            logger.removeHandler(capture);
+        }
+    }
+
+    private static List<LogRecord> failures(List<LogRecord> records, Path key) {
+        return records.stream()
+                .filter(r -> r.getMessage().startsWith("reload failed; keeping the current "
+                        + "generation") && r.getMessage().contains(key.toString()))
+                .collect(Collectors.toList());
+    }
+}

@@ -1,0 +1,147 @@
+//! Forwards the library's `tracing` events (and rustls' `log` records) to Java's logging, so a
+//! broker sees reloads, failures and warnings in its own logs.
+//!
+//! `JNI_OnLoad` keeps the `JavaVM` and a global reference to `org.tlsctx.NativeLog`, then
+//! installs a subscriber that calls `NativeLog.log(level, target, message)` for each event at
+//! INFO or above. Events come from Java threads and from the watcher thread alike; the latter
+//! is attached to the JVM as a daemon. Nothing is forwarded when the library is used from C.
+
+use std::ffi::c_void;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use jni::objects::{GlobalRef, JClass, JStaticMethodID, JValue};
+use jni::signature::{Primitive, ReturnType};
+use jni::sys::{jint, jvalue, JNI_VERSION_1_8};
+use jni::JavaVM;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
+
+const LOG_CLASS: &str = "org/tlsctx/NativeLog";
+
+struct JavaLogger {
+    vm: JavaVM,
+    class: GlobalRef,
+    method: JStaticMethodID,
+}
+
+static LOGGER: OnceLock<JavaLogger> = OnceLock::new();
+
+/// Called by the JVM when `System.load` loads the library, on the loading Java thread, whose
+/// class loader can see `org.tlsctx.NativeLog` (a thread attached later could not).
+#[no_mangle]
+extern "system" fn JNI_OnLoad(vm: JavaVM, _reserved: *mut c_void) -> jint {
+    // Without the class the library still works; it just does not log to Java.
+    let _ = std::panic::catch_unwind(|| install(vm));
+    JNI_VERSION_1_8
+}
+
+fn install(vm: JavaVM) {
+    let Ok(mut env) = vm.get_env() else { return };
+    let Ok(class) = env.find_class(LOG_CLASS) else {
+        let _ = env.exception_clear();
+        return;
+    };
+    let method =
+        env.get_static_method_id(&class, "log", "(ILjava/lang/String;Ljava/lang/String;)V");
+    let (Ok(method), Ok(class)) = (method, env.new_global_ref(&class)) else {
+        let _ = env.exception_clear();
+        return;
+    };
+    if LOGGER.set(JavaLogger { vm, class, method }).is_err() {
+        return;
+    }
+    // rustls logs through the `log` crate; bridge it into tracing. Either may already be set up
+    // by the embedding process, in which case its choice stands.
+    let _ = tracing_log::LogTracer::init();
+    let subscriber = tracing_subscriber::registry().with(ToJava);
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// The numbers `NativeLog.log` expects: 1 ERROR, 2 WARN, 3 INFO.
+fn level_code(level: &Level) -> Option<jint> {
+    match *level {
+        Level::ERROR => Some(1),
+        Level::WARN => Some(2),
+        Level::INFO => Some(3),
+        // DEBUG and TRACE come per handshake from rustls: too costly to cross into Java.
+        _ => None,
+    }
+}
+
+struct ToJava;
+
+impl<S: Subscriber> Layer<S> for ToJava {
+    fn on_event(&self, event: &Event<'_>, _context: Context<'_, S>) {
+        let Some(level) = level_code(event.metadata().level()) else {
+            return;
+        };
+        let Some(logger) = LOGGER.get() else { return };
+        let mut message = Message::default();
+        event.record(&mut message);
+        let target = event.metadata().target();
+        // A logging failure must never disturb the TLS work that logged.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            send(logger, level, target, &message.text)
+        }));
+    }
+}
+
+fn send(logger: &JavaLogger, level: jint, target: &str, text: &str) {
+    let Ok(mut env) = logger.vm.attach_current_thread_as_daemon() else {
+        return;
+    };
+    let (Ok(target), Ok(text)) = (env.new_string(target), env.new_string(text)) else {
+        let _ = env.exception_clear();
+        return;
+    };
+    let args: [jvalue; 3] = [
+        JValue::Int(level).as_jni(),
+        JValue::Object(&target).as_jni(),
+        JValue::Object(&text).as_jni(),
+    ];
+    let class: &JClass<'_> = logger.class.as_obj().into();
+    // SAFETY: the method ID was looked up on this class with the signature
+    // (ILjava/lang/String;Ljava/lang/String;)V, and the arguments match it in number and type.
+    let called = unsafe {
+        env.call_static_method_unchecked(
+            class,
+            logger.method,
+            ReturnType::Primitive(Primitive::Void),
+            &args,
+        )
+    };
+    if called.is_err() || env.exception_check().unwrap_or(false) {
+        let _ = env.exception_clear();
+    }
+    let _ = env.delete_local_ref(target);
+    let _ = env.delete_local_ref(text);
+}
+
+/// The event's message followed by its fields as `name=value`.
+#[derive(Default)]
+struct Message {
+    text: String,
+}
+
+impl Visit for Message {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let fields = std::mem::take(&mut self.text);
+            let _ = write!(self.text, "{value:?}{fields}");
+        } else {
+            let _ = write!(self.text, " {}={value:?}", field.name());
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            let fields = std::mem::take(&mut self.text);
+            let _ = write!(self.text, "{value}{fields}");
+        } else {
+            let _ = write!(self.text, " {}={value}", field.name());
+        }
+    }
+}
