@@ -3,11 +3,14 @@
  * C ABI (include/tlsctx.h) and plain POSIX sockets.
  *
  * Usage: tls_server [-t TRUST_BUNDLE] [-m none|optional|require] [-a PROTOCOL[,PROTOCOL...]]
- *                   CERT_CHAIN PRIVATE_KEY PORT
+ *                   [-n SERVER_NAME:CERT_CHAIN:PRIVATE_KEY]... CERT_CHAIN PRIVATE_KEY PORT
  *
  * It listens on 127.0.0.1:PORT (0 picks a free port) and prints `listening on PORT`. Each line a
  * client sends comes back unchanged. Up to MAX_CLIENTS connections are served at once from one
- * thread with poll(2).
+ * thread with poll(2). Each -n serves another certificate chain and key to clients that ask for
+ * SERVER_NAME by SNI (the paths must not hold a colon); the others get CERT_CHAIN. Each finished
+ * handshake prints one line
+ *     handshake: generation N, TLS 1.3, ALPN h2, client certificate yes|no
  *
  * SIGHUP reloads the certificate chain and private key from the same paths: new connections get
  * the new generation, open ones keep theirs. A reload that fails keeps the old generation
@@ -39,12 +42,22 @@
 
 #define MAX_CLIENTS 8
 #define MAX_ALPN_PROTOCOLS 8
+#define MAX_NAMED_IDENTITIES 4
 
 /* The largest TLS record on the wire: header, 16 KiB of plaintext and up to 2 KiB of expansion. */
 #define TLS_RECORD_MAX (5 + 16384 + 2048)
 
 /* A line longer than this is echoed in pieces of this size. */
 #define LINE_MAX_BYTES 16384
+
+/* A certificate chain and key served to clients that ask for `server_name`; the three strings
+ * point into `storage`. */
+struct named_identity {
+    char *storage;
+    const char *server_name;
+    const char *cert_chain_path;
+    const char *private_key_path;
+};
 
 /* Options from the command line. */
 struct options {
@@ -55,6 +68,8 @@ struct options {
     const char *alpn_protocols[MAX_ALPN_PROTOCOLS];
     size_t alpn_count;
     char *alpn_storage;
+    struct named_identity named[MAX_NAMED_IDENTITIES];
+    size_t named_count;
     uint16_t port;
 };
 
@@ -143,7 +158,7 @@ static void usage(const char *program)
 {
     fprintf(stderr,
             "usage: %s [-t TRUST_BUNDLE] [-m none|optional|require] [-a PROTOCOL[,PROTOCOL...]]\n"
-            "       %*s CERT_CHAIN PRIVATE_KEY PORT\n",
+            "       %*s [-n SERVER_NAME:CERT_CHAIN:PRIVATE_KEY]... CERT_CHAIN PRIVATE_KEY PORT\n",
             program, (int)strlen(program), "");
 }
 
@@ -181,6 +196,45 @@ static bool parse_alpn(const char *text, struct options *options)
     return true;
 }
 
+/* Splits SERVER_NAME:CERT_CHAIN:PRIVATE_KEY into the next named identity of `options`. */
+static bool parse_named_identity(const char *text, struct options *options)
+{
+    struct named_identity *identity;
+    char *first_colon;
+    char *second_colon;
+
+    if (options->named_count == MAX_NAMED_IDENTITIES)
+        return false;
+    identity = &options->named[options->named_count];
+    identity->storage = strdup(text);
+    if (identity->storage == NULL)
+        return false;
+    options->named_count++;
+    first_colon = strchr(identity->storage, ':');
+    second_colon = first_colon != NULL ? strchr(first_colon + 1, ':') : NULL;
+    if (second_colon == NULL || first_colon == identity->storage ||
+        second_colon == first_colon + 1 || second_colon[1] == '\0' ||
+        strchr(second_colon + 1, ':') != NULL)
+        return false;
+    *first_colon = '\0';
+    *second_colon = '\0';
+    identity->server_name = identity->storage;
+    identity->cert_chain_path = first_colon + 1;
+    identity->private_key_path = second_colon + 1;
+    return true;
+}
+
+static void options_free(struct options *options)
+{
+    free(options->alpn_storage);
+    options->alpn_storage = NULL;
+    for (size_t i = 0; i < options->named_count; i++) {
+        free(options->named[i].storage);
+        options->named[i].storage = NULL;
+    }
+    options->named_count = 0;
+}
+
 static bool parse_options(int argc, char **argv, struct options *options)
 {
     int opt;
@@ -189,7 +243,7 @@ static bool parse_options(int argc, char **argv, struct options *options)
 
     memset(options, 0, sizeof(*options));
     options->client_auth = TLS_CLIENT_AUTH_NONE;
-    while ((opt = getopt(argc, argv, "t:m:a:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:m:a:n:")) != -1) {
         switch (opt) {
         case 't':
             options->trust_bundle_path = optarg;
@@ -203,6 +257,12 @@ static bool parse_options(int argc, char **argv, struct options *options)
         case 'a':
             if (options->alpn_storage != NULL || !parse_alpn(optarg, options)) {
                 fprintf(stderr, "invalid ALPN list: %s\n", optarg);
+                return false;
+            }
+            break;
+        case 'n':
+            if (!parse_named_identity(optarg, options)) {
+                fprintf(stderr, "invalid -n SERVER_NAME:CERT_CHAIN:PRIVATE_KEY: %s\n", optarg);
                 return false;
             }
             break;
@@ -240,6 +300,13 @@ static uint64_t open_reloader(const struct options *options)
         result = tls_config_set_client_auth(config, options->client_auth);
     if (result == TLS_RESULT_OK && options->alpn_count > 0)
         result = tls_config_set_alpn(config, options->alpn_protocols, options->alpn_count);
+    for (size_t i = 0; result == TLS_RESULT_OK && i < options->named_count; i++) {
+        const struct named_identity *identity = &options->named[i];
+
+        result = tls_config_add_identity_for_name(config, identity->server_name,
+                                                  identity->cert_chain_path,
+                                                  identity->private_key_path);
+    }
     if (result == TLS_RESULT_OK)
         result = tls_reloader_new(config, 0, &reloader);
     tls_config_free(config);
@@ -420,14 +487,21 @@ static void report_handshake(struct client *client)
     uint64_t generation = 0;
     const uint8_t *alpn = NULL;
     size_t alpn_len = 0;
+    const uint8_t *client_der = NULL;
+    size_t client_der_len = 0;
+    bool client_certificate;
 
     client->handshake_reported = true;
     tls_conn_protocol_version(client->conn, &version);
     tls_conn_generation(client->conn, &generation);
     tls_conn_alpn(client->conn, &alpn, &alpn_len);
-    printf("handshake: generation %llu, TLS %s, ALPN %.*s\n", (unsigned long long)generation,
+    client_certificate =
+        tls_conn_peer_certificate(client->conn, 0, &client_der, &client_der_len) == TLS_RESULT_OK;
+    printf("handshake: generation %llu, TLS %s, ALPN %.*s, client certificate %s\n",
+           (unsigned long long)generation,
            version == 0x0304 ? "1.3" : version == 0x0303 ? "1.2" : "?",
-           alpn_len > 0 ? (int)alpn_len : 4, alpn_len > 0 ? (const char *)alpn : "none");
+           alpn_len > 0 ? (int)alpn_len : 4, alpn_len > 0 ? (const char *)alpn : "none",
+           client_certificate ? "yes" : "no");
     fflush(stdout);
 }
 
@@ -657,17 +731,17 @@ int main(int argc, char **argv)
 
     if (!parse_options(argc, argv, &options)) {
         usage(argv[0]);
-        free(options.alpn_storage);
+        options_free(&options);
         return 2;
     }
     if (install_signal_handlers() != 0) {
         perror("signal handlers");
-        free(options.alpn_storage);
+        options_free(&options);
         return 1;
     }
 
     reloader = open_reloader(&options);
-    free(options.alpn_storage);
+    options_free(&options);
     if (reloader == 0)
         return 1;
     listener = open_listener(options.port, &port);
