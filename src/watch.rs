@@ -87,10 +87,12 @@ impl Watcher {
     /// Starts the watcher thread for `shared`.
     pub(crate) fn start(shared: Arc<Shared>, options: WatchOptions) -> Result<Self, Error> {
         let (signals, received) = mpsc::channel();
-        let events = signals.clone();
+        // Armed before returning, so that a change right after creation raises an event.
+        let mut directories = Directories::new(signals.clone());
+        directories.arm(&shared);
         let thread = std::thread::Builder::new()
             .name("tlsctx-watcher".into())
-            .spawn(move || run(&shared, options, events, received))
+            .spawn(move || run(&shared, options, directories, received))
             .map_err(|err| {
                 Error::InvalidConfig(format!("cannot start the watcher thread: {err}"))
             })?;
@@ -112,13 +114,18 @@ impl Drop for Watcher {
 }
 
 /// The watcher thread: reload after a quiet period following file events, and at every poll.
-fn run(shared: &Shared, options: WatchOptions, events: Sender<Signal>, received: Receiver<Signal>) {
-    // The file events live and die with this thread, so stopping it releases them.
-    let mut directories = Directories::new(events);
-    directories.arm(shared);
-
+///
+/// The file events (`directories`) live and die with this thread, so stopping it releases them.
+fn run(
+    shared: &Shared,
+    options: WatchOptions,
+    mut directories: Directories,
+    received: Receiver<Signal>,
+) {
     let mut next_poll = Instant::now() + options.poll_interval;
-    let mut quiet_until: Option<Instant> = None;
+    // One check after the first quiet period covers a change made between the first load and
+    // the arming of the file events.
+    let mut quiet_until = Some(Instant::now() + options.debounce);
     loop {
         let wake = quiet_until.map_or(next_poll, |quiet| quiet.min(next_poll));
         match received.recv_timeout(wake.saturating_duration_since(Instant::now())) {

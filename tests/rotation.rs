@@ -424,6 +424,9 @@ fn a_directory_replaced_whole_is_seen_and_watched_again() {
     let options = watch_options().with_poll_interval(Duration::from_secs(3600));
     let reloading = ReloadingContext::watching(rotation.server_config(), options).unwrap();
 
+    // The watcher's first check after start is past, so what follows is owed to file events.
+    assert!(wait_until(within(), || attempts(&reloading) >= 1));
+
     // The whole directory is replaced by one holding gen2: the watched directory's move is seen.
     let next = rotation.target.with_file_name("next");
     std::fs::create_dir(&next).unwrap();
@@ -451,4 +454,29 @@ fn a_directory_replaced_whole_is_seen_and_watched_again() {
 
 fn modified(path: &Path) -> std::time::SystemTime {
     std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+#[test]
+fn kubernetes_swaps_are_seen_by_file_events_alone() {
+    let _serial = serial();
+    let rotation = Rotation::new("B23");
+    rotation.step("setup");
+    // Poll only hourly, so every swap below is owed to file events through the `..data` link.
+    let options = watch_options().with_poll_interval(Duration::from_secs(3600));
+    let reloading = ReloadingContext::watching(rotation.server_config(), options).unwrap();
+    assert_eq!(served(&reloading, &rotation), rotation.leaf("gen1"));
+    assert!(wait_until(within(), || attempts(&reloading) >= 1));
+
+    for (swap, (step, generation)) in [
+        ("rotate-2", "gen2"),
+        ("rotate-3", "gen3"),
+        ("rotate-1", "gen1"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        rotation.step(step);
+        expect_swap(&reloading, &rotation, generation, step);
+        assert_eq!(reloading.current().generation(), swap as u64 + 2);
+    }
 }
