@@ -78,6 +78,9 @@ enum Signal {
 }
 
 /// The running watcher: its thread, and the way to stop it.
+///
+/// Besides this thread, `notify` runs one event thread of its own per watcher (on Linux, around
+/// one inotify descriptor); it ends shortly after the watcher is dropped, without being joined.
 pub(crate) struct Watcher {
     signals: Sender<Signal>,
     thread: Option<JoinHandle<()>>,
@@ -240,6 +243,10 @@ impl Directories {
 /// The directories whose entries decide what `file` reads: its own, and that of every target
 /// along its chain of symbolic links, each with symbolic links resolved so that one directory is
 /// watched once.
+///
+/// Directories further up are not watched: when a symbolic link above the file's own directory is
+/// re-pointed (say `/etc/tls/current -> v2` with the files configured under `current/`), only the
+/// periodic check sees it, one poll interval later at most.
 fn directories_of(file: &Path) -> Vec<PathBuf> {
     let mut directories = Vec::new();
     let mut path = file.to_path_buf();
