@@ -706,9 +706,11 @@ uint64_t tls_live_generations(void);
 /*
  Creates a reloading context and loads its first generation from `config` now.
 
- With a non-zero `poll_interval_ms`, a watcher thread reloads at that interval when the
- files' content changes. On success `*reloader_out` receives a handle owned by the caller, to
- be given back with [`tls_reloader_free`]. The configuration is copied.
+ With a non-zero `poll_interval_ms` a watcher thread is started, as by
+ [`tls_reloader_new_with_watch`] with the default quiet period of 200 ms. With zero there is no
+ watcher and the files are read again only by [`tls_reloader_reload`]. On success
+ `*reloader_out` receives a handle owned by the caller, to be given back with
+ [`tls_reloader_free`]. The configuration is copied and may be freed right away.
 
  # Safety
 
@@ -717,6 +719,32 @@ uint64_t tls_live_generations(void);
 tls_result tls_reloader_new(const tls_config *config,
                             uint64_t poll_interval_ms,
                             uint64_t *reloader_out);
+
+/*
+ Creates a reloading context whose watcher reloads when the files change.
+
+ The watcher thread listens for file events in the directories that hold the configured files
+ and the targets of their symbolic links (so a rename over a file, an in-place write and a
+ Kubernetes `..data` symlink swap are all seen). After an event it waits until no further event
+ has come for `debounce_ms` milliseconds, then reads every file and swaps in a new generation
+ if, and only if, the content changed and the new files load completely. Besides, it compares
+ the content every `poll_interval_ms` milliseconds, so a lost event costs at most one
+ interval. A reload that fails keeps the current generation; its message is available from
+ [`tls_reloader_last_error`] until a later reload succeeds.
+
+ `poll_interval_ms` zero means no watcher at all (`debounce_ms` is then ignored). On success
+ `*reloader_out` receives a handle owned by the caller, to be given back with
+ [`tls_reloader_free`], which stops the watcher and waits for its thread to end. The
+ configuration is copied and may be freed right away.
+
+ # Safety
+
+ `config` is a live configuration; `reloader_out` a writable pointer.
+ */
+tls_result tls_reloader_new_with_watch(const tls_config *config,
+                                       uint64_t poll_interval_ms,
+                                       uint64_t debounce_ms,
+                                       uint64_t *reloader_out);
 
 /*
  Acquires the current generation: `*handle_out` receives a new context handle with one

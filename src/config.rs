@@ -342,6 +342,26 @@ impl TlsConfig {
     pub fn trust_bundle_path(&self) -> Option<&Path> {
         self.trust_bundle.as_ref().and_then(Source::path)
     }
+
+    /// Every file a load reads: chain, key, trust bundle, PKCS#12 file and the SNI identities.
+    pub(crate) fn files(&self) -> Vec<PathBuf> {
+        let named = self
+            .named_identities
+            .iter()
+            .flat_map(|identity| [&identity.cert_chain, &identity.private_key]);
+        [
+            &self.cert_chain,
+            &self.private_key,
+            &self.trust_bundle,
+            &self.pkcs12,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(named)
+        .filter_map(Source::path)
+        .map(Path::to_path_buf)
+        .collect()
+    }
 }
 
 /// A self-signed ECDSA P-256 certificate for `localhost` and 127.0.0.1. `None` only if the

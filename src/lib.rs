@@ -20,6 +20,7 @@ mod material;
 mod pkcs12;
 mod properties;
 mod reload;
+mod watch;
 
 pub mod ffi;
 mod jni;
@@ -31,3 +32,4 @@ pub use context::{live_generations, Context};
 pub use error::Error;
 pub use material::LeafInfo;
 pub use reload::{ReloadOutcome, ReloadStats, ReloadingContext};
+pub use watch::WatchOptions;

@@ -1,9 +1,7 @@
 //! A context that replaces its generation when its files change, without disturbing what it
 //! serves.
 
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
@@ -12,6 +10,7 @@ use crate::config::TlsConfig;
 use crate::context::{Context, Lineage};
 use crate::error::Error;
 use crate::material::Inputs;
+use crate::watch::{WatchOptions, Watcher};
 
 /// What a successful reload did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,13 +46,14 @@ pub struct ReloadStats {
 /// error the current one stays. Each generation is freed when its last connection or handle lets go of it, which
 /// [`live_generations`](Self::live_generations) makes visible.
 ///
-/// Dropping a reloading context stops and joins its watcher thread.
+/// Dropping a reloading context stops its watcher: the file events are released and the
+/// thread is joined.
 pub struct ReloadingContext {
     shared: Arc<Shared>,
     watcher: Option<Watcher>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     config: TlsConfig,
     lineage: Lineage,
     current: ArcSwap<Context>,
@@ -61,11 +61,6 @@ struct Shared {
     reloading: Mutex<()>,
     /// The reload statistics, locked only briefly.
     reloads: Mutex<ReloadStats>,
-}
-
-struct Watcher {
-    stop: mpsc::Sender<()>,
-    thread: JoinHandle<()>,
 }
 
 impl ReloadingContext {
@@ -96,29 +91,37 @@ impl ReloadingContext {
         })
     }
 
-    /// Like [`new`](Self::new), and starts a thread that reloads every `interval`, comparing the
-    /// files' content (not their modification times) with the current generation's.
+    /// Like [`new`](Self::new), and starts a watcher with [`WatchOptions::default`] except for the
+    /// poll interval, which is `interval`.
     ///
     /// # Errors
     ///
-    /// As [`new`](Self::new); also when the thread cannot be started.
+    /// As [`watching`](Self::watching).
     pub fn with_polling(config: TlsConfig, interval: Duration) -> Result<Self, Error> {
+        Self::watching(config, WatchOptions::default().with_poll_interval(interval))
+    }
+
+    /// Like [`new`](Self::new), and starts a watcher thread that reloads when the files change.
+    ///
+    /// The watcher listens for file events in the directories holding the configured files and
+    /// the targets of their symbolic links, so a rename over a file, a delete and re-create, an
+    /// in-place write and a Kubernetes `..data` symlink swap are all seen. After an event it waits
+    /// until no further event has come for [`WatchOptions::debounce`], so a rotation that writes
+    /// several files is read whole. Independently of events it compares the files' content every
+    /// [`WatchOptions::poll_interval`], so an event that is lost (on a network file system, or
+    /// when a watched directory is replaced) costs at most one interval. Content decides, never
+    /// modification times: a reload that finds the same bytes reports
+    /// [`ReloadOutcome::Unchanged`], and one that fails keeps the current generation and records
+    /// [`ReloadStats::last_error`] until a later change is consistent.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new); also [`Error::InvalidConfig`] when the thread cannot be started.
+    /// Failing to set up file events is not an error: the watcher then relies on the periodic
+    /// check alone and logs a warning.
+    pub fn watching(config: TlsConfig, options: WatchOptions) -> Result<Self, Error> {
         let mut reloading = Self::new(config)?;
-        let (stop, stopped) = mpsc::channel::<()>();
-        let shared = reloading.shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("tlsctx-watcher".into())
-            .spawn(move || {
-                // A message or a dropped sender both mean stop; only a timeout means poll.
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                    // The outcome is logged and counted inside reload().
-                    let _ = shared.reload();
-                }
-            })
-            .map_err(|err| {
-                Error::InvalidConfig(format!("cannot start the watcher thread: {err}"))
-            })?;
-        reloading.watcher = Some(Watcher { stop, thread });
+        reloading.watcher = Some(Watcher::start(reloading.shared.clone(), options)?);
         Ok(reloading)
     }
 
@@ -155,13 +158,18 @@ impl ReloadingContext {
 }
 
 impl Shared {
+    /// The configuration every generation is built from.
+    pub(crate) fn config(&self) -> &TlsConfig {
+        &self.config
+    }
+
     fn stats(&self) -> MutexGuard<'_, ReloadStats> {
         self.reloads
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn reload(&self) -> Result<ReloadOutcome, Error> {
+    pub(crate) fn reload(&self) -> Result<ReloadOutcome, Error> {
         // One reload at a time; readers of the statistics do not wait for the file reads.
         let _serialised = self
             .reloading
@@ -209,16 +217,6 @@ impl Shared {
                 stats.last_error = Some(message);
                 Err(err)
             }
-        }
-    }
-}
-
-impl Drop for ReloadingContext {
-    fn drop(&mut self) {
-        if let Some(watcher) = self.watcher.take() {
-            // A send error means the thread already ended; joining is then immediate.
-            let _ = watcher.stop.send(());
-            let _ = watcher.thread.join();
         }
     }
 }

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::context::{self, Context};
 use crate::reload::{ReloadOutcome, ReloadingContext};
+use crate::watch::WatchOptions;
 
 pub(crate) static CONTEXTS: HandleTable<Context> = HandleTable::new();
 pub(crate) static RELOADERS: HandleTable<ReloadingContext> = HandleTable::new();
@@ -185,9 +186,11 @@ pub enum tls_reload_outcome {
 
 /// Creates a reloading context and loads its first generation from `config` now.
 ///
-/// With a non-zero `poll_interval_ms`, a watcher thread reloads at that interval when the
-/// files' content changes. On success `*reloader_out` receives a handle owned by the caller, to
-/// be given back with [`tls_reloader_free`]. The configuration is copied.
+/// With a non-zero `poll_interval_ms` a watcher thread is started, as by
+/// [`tls_reloader_new_with_watch`] with the default quiet period of 200 ms. With zero there is no
+/// watcher and the files are read again only by [`tls_reloader_reload`]. On success
+/// `*reloader_out` receives a handle owned by the caller, to be given back with
+/// [`tls_reloader_free`]. The configuration is copied and may be freed right away.
 ///
 /// # Safety
 ///
@@ -198,6 +201,37 @@ pub unsafe extern "C" fn tls_reloader_new(
     poll_interval_ms: u64,
     reloader_out: *mut u64,
 ) -> tls_result {
+    let debounce_ms = WatchOptions::default().debounce().as_millis() as u64;
+    // SAFETY: the caller's promises are this function's.
+    unsafe { tls_reloader_new_with_watch(config, poll_interval_ms, debounce_ms, reloader_out) }
+}
+
+/// Creates a reloading context whose watcher reloads when the files change.
+///
+/// The watcher thread listens for file events in the directories that hold the configured files
+/// and the targets of their symbolic links (so a rename over a file, an in-place write and a
+/// Kubernetes `..data` symlink swap are all seen). After an event it waits until no further event
+/// has come for `debounce_ms` milliseconds, then reads every file and swaps in a new generation
+/// if, and only if, the content changed and the new files load completely. Besides, it compares
+/// the content every `poll_interval_ms` milliseconds, so a lost event costs at most one
+/// interval. A reload that fails keeps the current generation; its message is available from
+/// [`tls_reloader_last_error`] until a later reload succeeds.
+///
+/// `poll_interval_ms` zero means no watcher at all (`debounce_ms` is then ignored). On success
+/// `*reloader_out` receives a handle owned by the caller, to be given back with
+/// [`tls_reloader_free`], which stops the watcher and waits for its thread to end. The
+/// configuration is copied and may be freed right away.
+///
+/// # Safety
+///
+/// `config` is a live configuration; `reloader_out` a writable pointer.
+#[no_mangle]
+pub unsafe extern "C" fn tls_reloader_new_with_watch(
+    config: *const tls_config,
+    poll_interval_ms: u64,
+    debounce_ms: u64,
+    reloader_out: *mut u64,
+) -> tls_result {
     boundary(|| {
         // SAFETY: forwarded caller promise.
         let config = unsafe { config_ref(config)? }.0.clone();
@@ -206,7 +240,12 @@ pub unsafe extern "C" fn tls_reloader_new(
         }
         let reloading = match poll_interval_ms {
             0 => ReloadingContext::new(config)?,
-            ms => ReloadingContext::with_polling(config, Duration::from_millis(ms))?,
+            ms => ReloadingContext::watching(
+                config,
+                WatchOptions::default()
+                    .with_poll_interval(Duration::from_millis(ms))
+                    .with_debounce(Duration::from_millis(debounce_ms)),
+            )?,
         };
         let handle = RELOADERS.insert(Arc::new(reloading));
         // SAFETY: checked non-NULL; writable by the caller's promise.

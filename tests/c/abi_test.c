@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "support.h"
@@ -791,6 +792,49 @@ out:
     tls_ctx_release(b01_client);
 }
 
+/* The watcher of tls_reloader_new_with_watch swaps a rotation in without a reload call. */
+static void test_watch(void)
+{
+    char dir[4096], cert_path[4200], key_path[4200];
+    tls_config *config = NULL;
+    uint64_t reloader = 0;
+    int waited_ms = 0;
+
+    if (!CHECK(scratch_dir(dir, sizeof(dir), "watch"), "scratch directory"))
+        return;
+    join_path(cert_path, sizeof(cert_path), dir, "server.crt");
+    join_path(key_path, sizeof(key_path), dir, "server.key");
+    CHECK(copy_file(case_path("B05", "server.crt"), cert_path), "copy B05 server.crt");
+    CHECK(copy_file(case_path("B05", "server-pkcs1.key"), key_path), "copy B05 key");
+
+    config = server_config(cert_path, key_path);
+    CHECK_RESULT(tls_reloader_new_with_watch(config, 100, 50, NULL), TLS_RESULT_NULL_ARGUMENT);
+    if (!CHECK_RESULT(tls_reloader_new_with_watch(config, 100, 50, &reloader), TLS_RESULT_OK))
+        goto out;
+    CHECK(reloader_generation(reloader) == 1, "the watched context starts at generation 1");
+
+    /* Written in place, key first: a torn pair in between is refused, the whole pair swapped. */
+    CHECK(copy_file(case_path("B01", "server.key"), key_path), "rotate to B01 server.key");
+    CHECK(copy_file(case_path("B01", "server.crt"), cert_path), "rotate to B01 server.crt");
+    while (reloader_generation(reloader) != 2 && waited_ms < 3000) {
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        waited_ms += 20;
+    }
+    CHECK(reloader_generation(reloader) == 2, "the watcher swaps within 3 s");
+    CHECK_RESULT(tls_reloader_free(reloader), TLS_RESULT_OK);
+    reloader = 0;
+
+    unlink(cert_path);
+    unlink(key_path);
+    rmdir(dir);
+
+out:
+    tls_config_free(config);
+    if (reloader != 0)
+        tls_reloader_free(reloader);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -818,6 +862,7 @@ int main(int argc, char **argv)
     test_client_auth();
     test_large_offer_is_taken_in_parts();
     test_reload();
+    test_watch();
 
     CHECK(tls_live_generations() == 0, "every generation is freed at the end");
 

@@ -453,6 +453,11 @@ public final class TlsConfig {
      * Sets how often a {@linkplain #reloading() reloading context} polls its files for changed
      * content. Ignored by {@link #load()}.
      *
+     * <p>The watcher also reloads on file events in the directories holding the files (renames,
+     * in-place writes, Kubernetes {@code ..data} symlink swaps), 200 ms after the last event;
+     * the poll catches any event that is lost. That quiet period is not configurable from Java
+     * yet.
+     *
      * <p>Defaults to one second. {@link Duration#ZERO} turns the watcher off, so only
      * {@link ReloadingTlsContext#reload()} picks up changes.
      *
