@@ -207,7 +207,7 @@ impl Shared {
                 // every poll.
                 if stats.last_error.as_deref() != Some(message.as_str()) {
                     tracing::warn!(
-                        path = ?err.path(),
+                        path = err.path().map(|path| tracing::field::display(path.display())),
                         generation = current.generation(),
                         error = %message,
                         "reload failed; keeping the current generation"
@@ -224,7 +224,9 @@ impl Shared {
 fn log_generation(config: &TlsConfig, context: &Context, message: &'static str) {
     let leaf = context.leaf();
     tracing::info!(
-        path = ?config.cert_chain_path(),
+        path = config
+            .cert_chain_path()
+            .map(|path| tracing::field::display(path.display())),
         generation = context.generation(),
         fingerprint = leaf.map(|leaf| leaf.fingerprint.as_str()),
         not_after = leaf.map(|leaf| leaf.not_after),
