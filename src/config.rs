@@ -143,6 +143,7 @@ pub struct TlsConfig {
     pub(crate) versions: Versions,
     pub(crate) verify_server: bool,
     pub(crate) allow_expired_leaf: bool,
+    pub(crate) expiry_warning: std::time::Duration,
 }
 
 impl TlsConfig {
@@ -174,6 +175,7 @@ impl TlsConfig {
             versions: Versions::default(),
             verify_server: true,
             allow_expired_leaf: false,
+            expiry_warning: crate::reload::DEFAULT_EXPIRY_WARNING,
         }
     }
 
@@ -321,6 +323,13 @@ impl TlsConfig {
             Some((cert_chain, private_key)) => (Some(cert_chain), Some(private_key)),
             None => (None, None),
         }
+    }
+
+    /// How long before the served leaf expires a reloading context logs a warning (once per
+    /// generation, at load and at each reload). Defaults to 14 days.
+    pub fn expiry_warning(mut self, before_expiry: std::time::Duration) -> Self {
+        self.expiry_warning = before_expiry;
+        self
     }
 
     /// The side this configuration builds contexts for.

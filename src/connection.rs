@@ -358,6 +358,11 @@ impl Connection {
         self.common().and_then(|common| common.alpn_protocol())
     }
 
+    /// Whether the handshake was full or resumed a session (known once the handshake ends).
+    pub fn handshake_kind(&self) -> Option<rustls::HandshakeKind> {
+        self.common().and_then(|common| common.handshake_kind())
+    }
+
     /// The negotiated protocol version.
     pub fn protocol_version(&self) -> Option<rustls::ProtocolVersion> {
         self.common().and_then(|common| common.protocol_version())

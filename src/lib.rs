@@ -31,5 +31,8 @@ pub use connection::{flags, Connection, Step, MAX_RECORD_PLAINTEXT};
 pub use context::{live_generations, Context};
 pub use error::Error;
 pub use material::LeafInfo;
-pub use reload::{ReloadOutcome, ReloadStats, ReloadingContext};
+pub use reload::{
+    ReloadAttempt, ReloadListener, ReloadOutcome, ReloadReport, ReloadStats, ReloadingContext,
+    DEFAULT_EXPIRY_WARNING,
+};
 pub use watch::WatchOptions;

@@ -1,6 +1,7 @@
 //! A context that replaces its generation when its files change, without disturbing what it
 //! serves.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
@@ -9,7 +10,7 @@ use arc_swap::ArcSwap;
 use crate::config::TlsConfig;
 use crate::context::{Context, Lineage};
 use crate::error::Error;
-use crate::material::Inputs;
+use crate::material::{Inputs, LeafInfo};
 use crate::watch::{WatchOptions, Watcher};
 
 /// What a successful reload did.
@@ -39,12 +40,45 @@ pub struct ReloadStats {
     pub last_swap: Option<SystemTime>,
 }
 
+/// What one reload attempt did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReloadAttempt {
+    /// A new generation was built and is now current.
+    Swapped,
+    /// The files were unchanged; nothing was built.
+    Unchanged,
+    /// The files could not be loaded; the current generation stays.
+    Failed,
+}
+
+/// The report a [listener](ReloadingContext::set_listener) receives after each reload attempt,
+/// manual or the watcher's.
+#[derive(Clone, Debug)]
+pub struct ReloadReport {
+    /// What the attempt did.
+    pub attempt: ReloadAttempt,
+    /// The current generation after the attempt: the new one when swapped.
+    pub generation: u64,
+    /// The current generation's leaf certificate, if it has one.
+    pub leaf: Option<LeafInfo>,
+    /// The failure's message (naming the file and the problem) when the attempt failed.
+    pub error: Option<String>,
+}
+
+/// A function told about every reload attempt. It runs on the thread that reloaded (the
+/// watcher's, or the caller of [`ReloadingContext::reload`]) while reloads are held back, so it
+/// must be quick and must not reload itself.
+pub type ReloadListener = Arc<dyn Fn(&ReloadReport) + Send + Sync>;
+
+/// How long before a leaf expires a warning is logged, unless configured otherwise.
+pub const DEFAULT_EXPIRY_WARNING: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+
 /// A context whose current generation can be replaced while connections use older ones.
 ///
 /// [`current`](Self::current) is a lock-free load of the current generation.
 /// [`reload`](Self::reload) builds the next generation completely before swapping it in; on any
-/// error the current one stays. Each generation is freed when its last connection or handle lets go of it, which
-/// [`live_generations`](Self::live_generations) makes visible.
+/// error the current one stays. Each generation is freed when its last connection or handle lets
+/// go of it, which [`live_generations`](Self::live_generations) makes visible.
 ///
 /// Dropping a reloading context stops its watcher: the file events are released and the
 /// thread is joined.
@@ -61,6 +95,9 @@ pub(crate) struct Shared {
     reloading: Mutex<()>,
     /// The reload statistics, locked only briefly.
     reloads: Mutex<ReloadStats>,
+    listener: Mutex<Option<ReloadListener>>,
+    /// The last generation whose coming expiry was logged, so it is logged once.
+    expiry_warned: AtomicU64,
 }
 
 impl ReloadingContext {
@@ -84,7 +121,10 @@ impl ReloadingContext {
                 last_swap: Some(SystemTime::now()),
                 ..Default::default()
             }),
+            listener: Mutex::new(None),
+            expiry_warned: AtomicU64::new(0),
         });
+        shared.warn_if_expiring();
         Ok(ReloadingContext {
             shared,
             watcher: None,
@@ -155,6 +195,16 @@ impl ReloadingContext {
     pub fn config(&self) -> &TlsConfig {
         &self.shared.config
     }
+
+    /// Sets the function told about every later reload attempt (replacing any earlier one), or
+    /// removes it with `None`. A panicking listener is caught and logged.
+    pub fn set_listener(&self, listener: Option<ReloadListener>) {
+        *self
+            .shared
+            .listener
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = listener;
+    }
 }
 
 impl Shared {
@@ -184,6 +234,18 @@ impl Shared {
             Context::build(&self.config, &inputs, generation, &self.lineage).map(Some)
         });
 
+        let outcome = self.record(built, &current);
+        self.warn_if_expiring();
+        self.report(&outcome);
+        outcome
+    }
+
+    /// Swaps in a new generation and updates the statistics.
+    fn record(
+        &self,
+        built: Result<Option<Context>, Error>,
+        current: &Context,
+    ) -> Result<ReloadOutcome, Error> {
         let mut stats = self.stats();
         match built {
             Ok(Some(next)) => {
@@ -217,6 +279,61 @@ impl Shared {
                 stats.last_error = Some(message);
                 Err(err)
             }
+        }
+    }
+
+    /// Tells the listener, if any, what the attempt did.
+    fn report(&self, outcome: &Result<ReloadOutcome, Error>) {
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let Some(listener) = listener else { return };
+        let current = self.current.load_full();
+        let report = ReloadReport {
+            attempt: match outcome {
+                Ok(ReloadOutcome::Swapped { .. }) => ReloadAttempt::Swapped,
+                Ok(ReloadOutcome::Unchanged) => ReloadAttempt::Unchanged,
+                Err(_) => ReloadAttempt::Failed,
+            },
+            generation: current.generation(),
+            leaf: current.leaf().cloned(),
+            error: outcome.as_ref().err().map(ToString::to_string),
+        };
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener(&report)));
+        if called.is_err() {
+            tracing::error!(
+                generation = report.generation,
+                "the reload listener panicked"
+            );
+        }
+    }
+
+    /// Logs once per generation when its leaf expires within the configured warning time.
+    fn warn_if_expiring(&self) {
+        let current = self.current.load();
+        let Some(leaf) = current.leaf() else { return };
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs() as i64);
+        let warning = self.config.expiry_warning.as_secs() as i64;
+        if leaf.not_after - now > warning {
+            return;
+        }
+        let generation = current.generation();
+        if self.expiry_warned.swap(generation, Ordering::AcqRel) != generation {
+            tracing::warn!(
+                path = self
+                    .config
+                    .cert_chain_path()
+                    .map(|path| tracing::field::display(path.display())),
+                generation,
+                fingerprint = leaf.fingerprint.as_str(),
+                not_after = leaf.not_after,
+                days_left = (leaf.not_after - now) / 86_400,
+                "the served certificate expires soon; renew it"
+            );
         }
     }
 }

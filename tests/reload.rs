@@ -267,3 +267,69 @@ fn creation_fails_when_the_files_are_missing() {
         "{failure}"
     );
 }
+
+#[test]
+fn the_listener_hears_every_attempt_with_its_outcome() {
+    let served = Served::new();
+    let reloading = ReloadingContext::new(served.config()).unwrap();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    reloading.set_listener(Some(std::sync::Arc::new(
+        move |report: &tlsctx::ReloadReport| {
+            let serial = report.leaf.as_ref().map(|leaf| leaf.serial.clone());
+            sink.lock().unwrap().push((
+                report.attempt,
+                report.generation,
+                serial,
+                report.error.clone(),
+            ));
+        },
+    )));
+
+    reloading.reload().unwrap();
+    served.install("B01", "server.crt", "server.key");
+    reloading.reload().unwrap();
+    fs::copy(case("B19", "other-rsa.key"), served.key()).unwrap();
+    let failure = reloading.reload().unwrap_err().to_string();
+
+    use tlsctx::ReloadAttempt::{Failed, Swapped, Unchanged};
+    let b05 = Some("d4ea23449b23fea2".to_string());
+    let b01 = Some("5f19806269c0012e".to_string());
+    assert_eq!(
+        *heard.lock().unwrap(),
+        vec![
+            (Unchanged, 1, b05, None),
+            (Swapped, 2, b01.clone(), None),
+            (Failed, 2, b01, Some(failure)),
+        ]
+    );
+}
+
+#[test]
+fn a_client_resumes_its_session_after_a_rotation() {
+    let served = Served::new();
+    let reloading = ReloadingContext::new(served.config()).unwrap();
+    let client_context = client_context();
+
+    let mut client = Connection::client(client_context.clone(), "localhost", None).unwrap();
+    let mut server = Connection::server(reloading.current()).unwrap();
+    pump(&mut client, &mut server).unwrap();
+    // TLS 1.3 tickets arrive after the handshake; reading them stores the session.
+    send(&mut server, &mut client, b"ticket");
+    assert_eq!(client.handshake_kind(), Some(rustls::HandshakeKind::Full));
+
+    served.install("B01", "server.crt", "server.key");
+    assert_eq!(
+        reloading.reload().unwrap(),
+        ReloadOutcome::Swapped { generation: 2 }
+    );
+
+    let mut client = Connection::client(client_context, "localhost", None).unwrap();
+    let mut server = Connection::server(reloading.current()).unwrap();
+    pump(&mut client, &mut server).unwrap();
+    assert_eq!(
+        client.handshake_kind(),
+        Some(rustls::HandshakeKind::Resumed)
+    );
+    assert_eq!(server.context().generation(), 2);
+}
