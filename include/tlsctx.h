@@ -79,6 +79,31 @@ typedef uint32_t tls_material;
 #endif // __cplusplus
 
 /*
+ What one reload attempt did, in a [`tls_reload_report`].
+ */
+enum tls_reload_attempt
+#ifdef __cplusplus
+  : uint32_t
+#endif // __cplusplus
+ {
+  /*
+   A new generation was built and is now current.
+   */
+  TLS_RELOAD_ATTEMPT_SWAPPED = 0,
+  /*
+   The files were unchanged; nothing was built.
+   */
+  TLS_RELOAD_ATTEMPT_UNCHANGED = 1,
+  /*
+   The files could not be loaded; the current generation stays.
+   */
+  TLS_RELOAD_ATTEMPT_FAILED = 2,
+};
+#ifndef __cplusplus
+typedef uint32_t tls_reload_attempt;
+#endif // __cplusplus
+
+/*
  The outcome of a successful [`tls_reloader_reload`].
  */
 enum tls_reload_outcome
@@ -276,6 +301,65 @@ typedef struct {
    */
   char serial[65];
 } tls_ctx_info;
+
+/*
+ The report a reload listener receives after each reload attempt.
+ */
+typedef struct {
+  /*
+   A [`tls_reload_attempt`] value.
+   */
+  uint32_t attempt;
+  /*
+   The current generation after the attempt, with its leaf certificate.
+   */
+  tls_ctx_info current;
+  /*
+   When the attempt failed: the message naming the file and the problem, NUL-terminated and
+   valid only during the callback. NULL otherwise.
+   */
+  const char *error;
+} tls_reload_report;
+
+/*
+ A reload listener: called with the `userdata` given to [`tls_reloader_set_listener`] and a
+ report that is valid only during the call.
+ */
+typedef void (*tls_reload_callback)(void *userdata, const tls_reload_report *report);
+
+/*
+ A reloading context's figures, from [`tls_reloader_stats`].
+ */
+typedef struct {
+  /*
+   Reloads that swapped in a new generation.
+   */
+  uint64_t swapped;
+  /*
+   Reloads that found the files unchanged.
+   */
+  uint64_t unchanged;
+  /*
+   Reloads that failed and kept the current generation.
+   */
+  uint64_t failed;
+  /*
+   The current generation.
+   */
+  uint64_t generation;
+  /*
+   Generations of this reloading context still alive.
+   */
+  uint64_t live_generations;
+  /*
+   When the current generation was swapped in (or first loaded), seconds since the epoch.
+   */
+  int64_t last_swap;
+  /*
+   The current leaf's notAfter, seconds since the epoch; 0 without a certificate.
+   */
+  int64_t not_after;
+} tls_reload_stats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -480,6 +564,16 @@ tls_result tls_config_set_test_mode(tls_config *config, bool enabled);
  `config` is a live configuration; `path` a NUL-terminated UTF-8 string.
  */
 tls_result tls_config_set_pkcs12(tls_config *config, const char *path);
+
+/*
+ Sets how long before the served leaf expires a reloading context logs a warning, in seconds
+ (default 14 days); logged once per generation, at load and at each reload.
+
+ # Safety
+
+ `config` is a live configuration.
+ */
+tls_result tls_config_set_expiry_warning(tls_config *config, uint64_t seconds);
 
 /*
  Starts a server connection on the context behind `ctx`. The connection takes its own
@@ -795,6 +889,34 @@ tls_result tls_reloader_last_error(uint64_t reloader, char *buf, size_t len, siz
  Freeing a handle twice, or one never issued, is [`tls_result::InvalidHandle`].
  */
 tls_result tls_reloader_free(uint64_t reloader);
+
+/*
+ Sets the function called after every reload attempt of this reloading context (manual or by
+ the watcher), replacing any earlier one; a NULL `callback` removes it.
+
+ The callback runs on the thread that reloaded, the watcher's or the caller of
+ [`tls_reloader_reload`], while further reloads wait: it must be quick, must not call
+ [`tls_reloader_reload`] or [`tls_reloader_free`] on this reloading context, and must accept
+ `userdata` from any thread. `userdata` is passed back untouched and never freed by tlsctx.
+
+ # Safety
+
+ `callback` is NULL or a function that can be called with `userdata` from any thread until
+ the listener is replaced or the reloading context freed.
+ */
+tls_result tls_reloader_set_listener(uint64_t reloader,
+                                     tls_reload_callback callback,
+                                     void *userdata);
+
+/*
+ Stores the reloading context's figures in `*stats_out`. The last error is read with
+ [`tls_reloader_last_error`].
+
+ # Safety
+
+ `stats_out` is a writable pointer.
+ */
+tls_result tls_reloader_stats(uint64_t reloader, tls_reload_stats *stats_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -533,3 +533,22 @@ pub unsafe extern "C" fn tls_config_set_pkcs12(
         Ok(())
     })
 }
+
+/// Sets how long before the served leaf expires a reloading context logs a warning, in seconds
+/// (default 14 days); logged once per generation, at load and at each reload.
+///
+/// # Safety
+///
+/// `config` is a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn tls_config_set_expiry_warning(
+    config: *mut tls_config,
+    seconds: u64,
+) -> tls_result {
+    boundary(|| {
+        // SAFETY: forwarded caller promise.
+        let config = unsafe { config_mut(config)? };
+        config.expiry_warning = std::time::Duration::from_secs(seconds);
+        Ok(())
+    })
+}

@@ -8,7 +8,8 @@ use super::{
     boundary, boundary_value, copy_text, tls_config, tls_result, write_out, Failure, HandleTable,
 };
 use crate::context::{self, Context};
-use crate::reload::{ReloadOutcome, ReloadingContext};
+use crate::material::LeafInfo;
+use crate::reload::{ReloadAttempt, ReloadOutcome, ReloadReport, ReloadingContext};
 use crate::watch::WatchOptions;
 
 pub(crate) static CONTEXTS: HandleTable<Context> = HandleTable::new();
@@ -109,6 +110,23 @@ pub struct tls_ctx_info {
     pub serial: [c_char; 65],
 }
 
+fn ctx_info(generation: u64, leaf: Option<&LeafInfo>) -> tls_ctx_info {
+    let mut info = tls_ctx_info {
+        generation,
+        not_before: 0,
+        not_after: 0,
+        fingerprint: [0; 65],
+        serial: [0; 65],
+    };
+    if let Some(leaf) = leaf {
+        info.not_before = leaf.not_before;
+        info.not_after = leaf.not_after;
+        fill(&mut info.fingerprint, &leaf.fingerprint);
+        fill(&mut info.serial, &leaf.serial);
+    }
+    info
+}
+
 fn fill(field: &mut [c_char; 65], text: &str) {
     for (slot, byte) in field.iter_mut().zip(text.bytes().take(64)) {
         *slot = byte as c_char;
@@ -124,19 +142,7 @@ fn fill(field: &mut [c_char; 65], text: &str) {
 pub unsafe extern "C" fn tls_ctx_info_get(handle: u64, info_out: *mut tls_ctx_info) -> tls_result {
     boundary(|| {
         let context = context(handle)?;
-        let mut info = tls_ctx_info {
-            generation: context.generation(),
-            not_before: 0,
-            not_after: 0,
-            fingerprint: [0; 65],
-            serial: [0; 65],
-        };
-        if let Some(leaf) = context.leaf() {
-            info.not_before = leaf.not_before;
-            info.not_after = leaf.not_after;
-            fill(&mut info.fingerprint, &leaf.fingerprint);
-            fill(&mut info.serial, &leaf.serial);
-        }
+        let info = ctx_info(context.generation(), context.leaf());
         // SAFETY: the caller's promise.
         unsafe { write_out(info_out, info, "info_out") }
     })
@@ -348,5 +354,153 @@ pub extern "C" fn tls_reloader_free(reloader: u64) -> tls_result {
     boundary(|| match RELOADERS.release(reloader) {
         Some(_) => Ok(()),
         None => Err(Failure::invalid_handle("reloading context", reloader)),
+    })
+}
+
+/// What one reload attempt did, in a [`tls_reload_report`].
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum tls_reload_attempt {
+    /// A new generation was built and is now current.
+    Swapped = 0,
+    /// The files were unchanged; nothing was built.
+    Unchanged = 1,
+    /// The files could not be loaded; the current generation stays.
+    Failed = 2,
+}
+
+/// The report a reload listener receives after each reload attempt.
+#[repr(C)]
+#[derive(Debug)]
+pub struct tls_reload_report {
+    /// A [`tls_reload_attempt`] value.
+    pub attempt: u32,
+    /// The current generation after the attempt, with its leaf certificate.
+    pub current: tls_ctx_info,
+    /// When the attempt failed: the message naming the file and the problem, NUL-terminated and
+    /// valid only during the callback. NULL otherwise.
+    pub error: *const c_char,
+}
+
+/// A reload listener: called with the `userdata` given to [`tls_reloader_set_listener`] and a
+/// report that is valid only during the call.
+pub type tls_reload_callback =
+    Option<unsafe extern "C" fn(userdata: *mut std::ffi::c_void, report: *const tls_reload_report)>;
+
+/// The caller's userdata pointer, which the C caller promises may be used from the watcher
+/// thread.
+struct Userdata(*mut std::ffi::c_void);
+
+impl Userdata {
+    /// The pointer; a method, so closures capture the whole (Send) wrapper, not its field.
+    fn pointer(&self) -> *mut std::ffi::c_void {
+        self.0
+    }
+}
+
+// SAFETY: tls_reloader_set_listener documents that the callback and its userdata are used from
+// whichever thread reloads; the C caller takes on that promise.
+unsafe impl Send for Userdata {}
+// SAFETY: as for Send; tlsctx never dereferences the pointer, it only hands it back.
+unsafe impl Sync for Userdata {}
+
+/// Sets the function called after every reload attempt of this reloading context (manual or by
+/// the watcher), replacing any earlier one; a NULL `callback` removes it.
+///
+/// The callback runs on the thread that reloaded, the watcher's or the caller of
+/// [`tls_reloader_reload`], while further reloads wait: it must be quick, must not call
+/// [`tls_reloader_reload`] or [`tls_reloader_free`] on this reloading context, and must accept
+/// `userdata` from any thread. `userdata` is passed back untouched and never freed by tlsctx.
+///
+/// # Safety
+///
+/// `callback` is NULL or a function that can be called with `userdata` from any thread until
+/// the listener is replaced or the reloading context freed.
+#[no_mangle]
+pub unsafe extern "C" fn tls_reloader_set_listener(
+    reloader: u64,
+    callback: tls_reload_callback,
+    userdata: *mut std::ffi::c_void,
+) -> tls_result {
+    boundary(|| {
+        let reloading = self::reloader(reloader)?;
+        let Some(callback) = callback else {
+            reloading.set_listener(None);
+            return Ok(());
+        };
+        let userdata = Userdata(userdata);
+        reloading.set_listener(Some(Arc::new(move |report: &ReloadReport| {
+            let error = report.error.as_ref().map(|message| {
+                std::ffi::CString::new(message.replace('\0', "\\0")).unwrap_or_default()
+            });
+            let report = tls_reload_report {
+                attempt: match report.attempt {
+                    ReloadAttempt::Swapped => tls_reload_attempt::Swapped,
+                    ReloadAttempt::Unchanged => tls_reload_attempt::Unchanged,
+                    ReloadAttempt::Failed => tls_reload_attempt::Failed,
+                } as u32,
+                current: ctx_info(report.generation, report.leaf.as_ref()),
+                error: error
+                    .as_ref()
+                    .map_or(std::ptr::null(), |message| message.as_ptr()),
+            };
+            // SAFETY: the caller of tls_reloader_set_listener promised the callback may be
+            // called with this userdata from any thread; the report outlives the call.
+            unsafe { callback(userdata.pointer(), &report) };
+        })));
+        Ok(())
+    })
+}
+
+/// A reloading context's figures, from [`tls_reloader_stats`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct tls_reload_stats {
+    /// Reloads that swapped in a new generation.
+    pub swapped: u64,
+    /// Reloads that found the files unchanged.
+    pub unchanged: u64,
+    /// Reloads that failed and kept the current generation.
+    pub failed: u64,
+    /// The current generation.
+    pub generation: u64,
+    /// Generations of this reloading context still alive.
+    pub live_generations: u64,
+    /// When the current generation was swapped in (or first loaded), seconds since the epoch.
+    pub last_swap: i64,
+    /// The current leaf's notAfter, seconds since the epoch; 0 without a certificate.
+    pub not_after: i64,
+}
+
+/// Stores the reloading context's figures in `*stats_out`. The last error is read with
+/// [`tls_reloader_last_error`].
+///
+/// # Safety
+///
+/// `stats_out` is a writable pointer.
+#[no_mangle]
+pub unsafe extern "C" fn tls_reloader_stats(
+    reloader: u64,
+    stats_out: *mut tls_reload_stats,
+) -> tls_result {
+    boundary(|| {
+        let reloading = self::reloader(reloader)?;
+        let history = reloading.stats();
+        let current = reloading.current();
+        let since_epoch = |time: std::time::SystemTime| {
+            time.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs() as i64)
+        };
+        let stats = tls_reload_stats {
+            swapped: history.swapped,
+            unchanged: history.unchanged,
+            failed: history.failed,
+            generation: current.generation(),
+            live_generations: reloading.live_generations() as u64,
+            last_swap: history.last_swap.map_or(0, since_epoch),
+            not_after: current.leaf().map_or(0, |leaf| leaf.not_after),
+        };
+        // SAFETY: the caller's promise.
+        unsafe { write_out(stats_out, stats, "stats_out") }
     })
 }

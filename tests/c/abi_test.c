@@ -835,6 +835,93 @@ out:
         tls_reloader_free(reloader);
 }
 
+/* What a reload listener heard, in order. */
+struct heard {
+    int count;
+    uint32_t attempts[8];
+    uint64_t generations[8];
+    char serials[8][65];
+    char errors[8][512];
+};
+
+static void remember_report(void *userdata, const tls_reload_report *report)
+{
+    struct heard *heard = userdata;
+
+    if (heard->count >= 8)
+        return;
+    heard->attempts[heard->count] = report->attempt;
+    heard->generations[heard->count] = report->current.generation;
+    snprintf(heard->serials[heard->count], sizeof(heard->serials[0]), "%s",
+             report->current.serial);
+    snprintf(heard->errors[heard->count], sizeof(heard->errors[0]), "%s",
+             report->error != NULL ? report->error : "");
+    heard->count++;
+}
+
+static void test_listener_and_stats(void)
+{
+    char dir[4096], cert_path[4200], key_path[4200];
+    tls_config *config = NULL;
+    uint64_t reloader = 0;
+    tls_reload_outcome outcome = 0;
+    tls_reload_stats stats;
+    struct heard heard = {0};
+
+    if (!CHECK(scratch_dir(dir, sizeof(dir), "listener"), "scratch directory"))
+        return;
+    join_path(cert_path, sizeof(cert_path), dir, "server.crt");
+    join_path(key_path, sizeof(key_path), dir, "server.key");
+    CHECK(copy_file(case_path("B05", "server.crt"), cert_path), "copy B05 server.crt");
+    CHECK(copy_file(case_path("B05", "server-pkcs1.key"), key_path), "copy B05 key");
+    config = server_config(cert_path, key_path);
+    if (!CHECK_RESULT(tls_reloader_new(config, 0, &reloader), TLS_RESULT_OK))
+        goto out;
+    CHECK_RESULT(tls_reloader_set_listener(0, remember_report, &heard),
+                 TLS_RESULT_INVALID_HANDLE);
+    CHECK_RESULT(tls_reloader_set_listener(reloader, remember_report, &heard), TLS_RESULT_OK);
+
+    CHECK_RESULT(tls_reloader_reload(reloader, &outcome), TLS_RESULT_OK);
+    CHECK(copy_file(case_path("B01", "server.crt"), cert_path), "rotate to B01 server.crt");
+    CHECK(copy_file(case_path("B01", "server.key"), key_path), "rotate to B01 server.key");
+    CHECK_RESULT(tls_reloader_reload(reloader, &outcome), TLS_RESULT_OK);
+    CHECK(copy_file(case_path("B19", "other-rsa.key"), key_path), "break the key");
+    CHECK_RESULT(tls_reloader_reload(reloader, &outcome), TLS_RESULT_KEY_MISMATCH);
+
+    CHECK(heard.count == 3, "one report per attempt");
+    CHECK(heard.attempts[0] == TLS_RELOAD_ATTEMPT_UNCHANGED && heard.generations[0] == 1 &&
+              strcmp(heard.serials[0], "d4ea23449b23fea2") == 0 && heard.errors[0][0] == 0,
+          "first report: unchanged, generation 1, B05 serial");
+    CHECK(heard.attempts[1] == TLS_RELOAD_ATTEMPT_SWAPPED && heard.generations[1] == 2 &&
+              strcmp(heard.serials[1], "5f19806269c0012e") == 0,
+          "second report: swapped to generation 2, B01 serial");
+    CHECK(heard.attempts[2] == TLS_RELOAD_ATTEMPT_FAILED && heard.generations[2] == 2 &&
+              strstr(heard.errors[2], key_path) != NULL &&
+              strstr(heard.errors[2], "does not match") != NULL,
+          "third report: failed naming the key, generation 2 kept");
+
+    CHECK_RESULT(tls_reloader_stats(reloader, NULL), TLS_RESULT_NULL_ARGUMENT);
+    if (CHECK_RESULT(tls_reloader_stats(reloader, &stats), TLS_RESULT_OK)) {
+        CHECK(stats.swapped == 1 && stats.unchanged == 1 && stats.failed == 1,
+              "counts 1 swapped, 1 unchanged, 1 failed");
+        CHECK(stats.generation == 2 && stats.live_generations == 1, "generation 2, 1 alive");
+        CHECK(stats.not_after == 2493071999, "B01 leaf notAfter 2048-12-31T23:59:59Z");
+        CHECK(stats.last_swap > 1700000000, "the last swap has a time");
+    }
+
+    CHECK_RESULT(tls_reloader_set_listener(reloader, NULL, NULL), TLS_RESULT_OK);
+    CHECK_RESULT(tls_reloader_reload(reloader, &outcome), TLS_RESULT_KEY_MISMATCH);
+    CHECK(heard.count == 3, "a removed listener hears nothing");
+    unlink(cert_path);
+    unlink(key_path);
+    rmdir(dir);
+
+out:
+    tls_config_free(config);
+    if (reloader != 0)
+        tls_reloader_free(reloader);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -863,6 +950,7 @@ int main(int argc, char **argv)
     test_large_offer_is_taken_in_parts();
     test_reload();
     test_watch();
+    test_listener_and_stats();
 
     CHECK(tls_live_generations() == 0, "every generation is freed at the end");
 
