@@ -17,7 +17,7 @@ use crate::config::{Role, Source, TlsConfig};
 use crate::connection::{Connection, Step};
 use crate::context::{self, Context};
 use crate::ffi::{self, tls_result, Failure};
-use crate::reload::{ReloadOutcome, ReloadingContext};
+use crate::reload::{ReloadAttempt, ReloadOutcome, ReloadReport, ReloadingContext};
 
 const EXCEPTION_CLASS: &str = "org/tlsctx/TlsException";
 
@@ -253,6 +253,112 @@ extern "system" fn Java_org_tlsctx_Native_reloaderLastError<'local>(
     boundary(&mut env, std::ptr::null_mut(), |env| {
         let last_error = ffi::reloader(reloader as u64)?.stats().last_error;
         new_string_or_null(env, last_error.as_deref())
+    })
+}
+
+/// Reload outcomes as `ReloadEvent.Attempt` ordinals: 0 swapped, 1 unchanged, 2 failed.
+fn attempt_ordinal(attempt: ReloadAttempt) -> jint {
+    match attempt {
+        ReloadAttempt::Swapped => 0,
+        ReloadAttempt::Unchanged => 1,
+        ReloadAttempt::Failed => 2,
+    }
+}
+
+/// Calls `dispatcher.onNativeReload(...)` for a report, from whichever thread reloaded.
+fn dispatch(vm: &jni::JavaVM, dispatcher: &jni::objects::GlobalRef, report: &ReloadReport) {
+    let Ok(mut env) = vm.attach_current_thread_as_daemon() else {
+        return;
+    };
+    let leaf = report.leaf.as_ref();
+    let strings = (
+        leaf.map(|leaf| env.new_string(&leaf.serial)).transpose(),
+        leaf.map(|leaf| env.new_string(&leaf.fingerprint))
+            .transpose(),
+        report
+            .error
+            .as_ref()
+            .map(|error| env.new_string(error))
+            .transpose(),
+    );
+    let (Ok(serial), Ok(fingerprint), Ok(error)) = strings else {
+        let _ = env.exception_clear();
+        return;
+    };
+    let null = JObject::null();
+    let (serial_object, fingerprint_object, error_object): (&JObject, &JObject, &JObject) = (
+        serial.as_deref().unwrap_or(&null),
+        fingerprint.as_deref().unwrap_or(&null),
+        error.as_deref().unwrap_or(&null),
+    );
+    let args = [
+        JValue::Int(attempt_ordinal(report.attempt)),
+        JValue::Long(report.generation as jlong),
+        JValue::Object(serial_object),
+        JValue::Object(fingerprint_object),
+        JValue::Long(leaf.map_or(jlong::MIN, |leaf| leaf.not_after)),
+        JValue::Object(error_object),
+    ];
+    let signature = "(IJLjava/lang/String;Ljava/lang/String;JLjava/lang/String;)V";
+    let called = env.call_method(dispatcher.as_obj(), "onNativeReload", signature, &args);
+    if called.is_err() || env.exception_check().unwrap_or(false) {
+        // A listener's exception is the dispatcher's to report; never let it reach the reload.
+        let _ = env.exception_clear();
+    }
+    // The references are locals of a possibly permanent attachment: free them now.
+    for text in [serial, fingerprint, error].into_iter().flatten() {
+        let _ = env.delete_local_ref(text);
+    }
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_reloaderSetListener<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    reloader: jlong,
+    dispatcher: JObject<'local>,
+) {
+    boundary(&mut env, (), |env| {
+        let reloading = ffi::reloader(reloader as u64)?;
+        if dispatcher.is_null() {
+            reloading.set_listener(None);
+            return Ok(());
+        }
+        let vm = env.get_java_vm()?;
+        let dispatcher = env.new_global_ref(dispatcher)?;
+        reloading.set_listener(Some(Arc::new(move |report: &ReloadReport| {
+            dispatch(&vm, &dispatcher, report);
+        })));
+        Ok(())
+    })
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_reloaderStats<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    reloader: jlong,
+) -> jni::sys::jlongArray {
+    boundary(&mut env, std::ptr::null_mut(), |env| {
+        let reloading = ffi::reloader(reloader as u64)?;
+        let history = reloading.stats();
+        let current = reloading.current();
+        let since_epoch = |time: std::time::SystemTime| {
+            time.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs() as jlong)
+        };
+        let figures = [
+            history.swapped as jlong,
+            history.unchanged as jlong,
+            history.failed as jlong,
+            current.generation() as jlong,
+            reloading.live_generations() as jlong,
+            history.last_swap.map_or(jlong::MIN, since_epoch),
+            current.leaf().map_or(jlong::MIN, |leaf| leaf.not_after),
+        ];
+        let array = env.new_long_array(figures.len() as jint)?;
+        env.set_long_array_region(&array, 0, &figures)?;
+        Ok(array.into_raw())
     })
 }
 

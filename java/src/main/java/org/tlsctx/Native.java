@@ -154,6 +154,20 @@ final class Native {
     /** Generations of this reloader still alive (current plus those held by users). */
     static native long reloaderLiveGenerations(long reloader);
 
+    /**
+     * Sets the object told about every reload attempt ({@code onNativeReload(int attempt, long
+     * generation, String serial, String fingerprint, long notAfter, String error)}, attempt 0
+     * swapped, 1 unchanged, 2 failed; notAfter Long.MIN_VALUE without a certificate), or removes
+     * it with null. The native side keeps a global reference until replaced or freed.
+     */
+    static native void reloaderSetListener(long reloader, Object dispatcher);
+
+    /**
+     * The reloader's figures: swapped, unchanged, failed, generation, live generations, last
+     * swap (epoch seconds) and the leaf's notAfter (Long.MIN_VALUE when unknown).
+     */
+    static native long[] reloaderStats(long reloader);
+
     /** Stops the watcher and frees the reloader; generations live on while users hold them. */
     static native void reloaderFree(long reloader);
 

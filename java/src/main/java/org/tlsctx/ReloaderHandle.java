@@ -63,14 +63,18 @@ final class ReloaderHandle {
 
     /** Frees the reloader once in-flight calls are done; later calls are no-ops. */
     void close() {
+        boolean free = false;
         lock.writeLock().lock();
         try {
-            if (pointer != 0) {
-                pointer = 0;
-                freer.clean();
-            }
+            free = pointer != 0;
+            pointer = 0;
         } finally {
             lock.writeLock().unlock();
+        }
+        // Freed outside the lock: freeing joins the watcher thread, whose reload listener may
+        // be calling into this context, and must meet "already closed", not a held lock.
+        if (free) {
+            freer.clean();
         }
     }
 

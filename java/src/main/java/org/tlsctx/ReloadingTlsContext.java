@@ -1,5 +1,7 @@
 package org.tlsctx;
 
+import java.time.Instant;
+import java.util.Objects;
 
 /**
  * A TLS context that reloads its files without a restart: each successful reload swaps in a new
@@ -23,6 +25,7 @@ public final class ReloadingTlsContext implements AutoCloseable {
 
     private final ReloaderHandle reloader;
     private final TlsConfig config;
+    private final ReloadListeners listeners = new ReloadListeners();
 
     ReloadingTlsContext(long reloaderPointer, TlsConfig config) {
         this.reloader = new ReloaderHandle(reloaderPointer);
@@ -88,6 +91,57 @@ public final class ReloadingTlsContext implements AutoCloseable {
      */
     public long liveGenerations() {
         return reloader.callLong(Native::reloaderLiveGenerations);
+    }
+
+    /**
+     * Adds a listener told about every later reload attempt, manual or the watcher's.
+     *
+     * @param listener the listener
+     * @throws IllegalStateException if this context was closed
+     */
+    public void addListener(ReloadListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (listeners) {
+            if (listeners.add(listener)) {
+                reloader.call(pointer -> {
+                    Native.reloaderSetListener(pointer, listeners);
+                    return null;
+                });
+            }
+        }
+    }
+
+    /**
+     * Removes a listener added with {@link #addListener}.
+     *
+     * @param listener the listener
+     */
+    public void removeListener(ReloadListener listener) {
+        synchronized (listeners) {
+            if (listeners.remove(listener) && !reloader.isClosed()) {
+                reloader.call(pointer -> {
+                    Native.reloaderSetListener(pointer, null);
+                    return null;
+                });
+            }
+        }
+    }
+
+    /**
+     * The reload figures now: counts of swapped, unchanged and failed reloads, the current
+     * generation, live generations, the time of the last swap and the leaf's expiry.
+     *
+     * @return the figures
+     * @throws IllegalStateException if this context was closed
+     */
+    public ReloadStats stats() {
+        long[] figures = reloader.call(Native::reloaderStats);
+        return new ReloadStats(figures[0], figures[1], figures[2], figures[3], figures[4],
+                instant(figures[5]), instant(figures[6]));
+    }
+
+    private static Instant instant(long seconds) {
+        return seconds == Long.MIN_VALUE ? null : Instant.ofEpochSecond(seconds);
     }
 
     /**
