@@ -1006,6 +1006,19 @@ extern "system" fn Java_org_tlsctx_Native_configSetAllowExpiredLeaf<'local>(
 }
 
 #[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_configSetExpiryWarning<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    config: jlong,
+    seconds: jlong,
+) {
+    with_config(&mut env, config, |_, config| {
+        config.expiry_warning = Duration::from_secs(seconds.max(0) as u64);
+        Ok(())
+    })
+}
+
+#[no_mangle]
 extern "system" fn Java_org_tlsctx_Native_configAddIdentityForName<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,

@@ -88,6 +88,9 @@ final class Native {
     /** Whether the first load may serve an expired leaf (never a reload). */
     static native void configSetAllowExpiredLeaf(long config, boolean allow);
 
+    /** Seconds before the leaf's expiry from which a reloading context logs a warning. */
+    static native void configSetExpiryWarning(long config, long seconds);
+
     /** Server: adds a chain and key (file paths) served to clients asking for serverName. */
     static native void configAddIdentityForName(
             long config, String serverName, String certChainPath, String privateKeyPath);

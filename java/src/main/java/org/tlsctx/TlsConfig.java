@@ -62,6 +62,7 @@ public final class TlsConfig {
     private List<String> cipherSuites;
     private Boolean testMode;
     private Boolean allowExpiredLeaf;
+    private Duration expiryWarning;
     private Duration pollInterval = DEFAULT_POLL_INTERVAL;
 
     private TlsConfig(boolean server, Path brokerProperties) {
@@ -450,6 +451,21 @@ public final class TlsConfig {
     }
 
     /**
+     * Sets how long before the served leaf expires a reloading context logs a warning, once per
+     * generation, at load and at each reload. Defaults to 14 days.
+     *
+     * @param beforeExpiry the warning time; not negative
+     * @return this builder
+     */
+    public TlsConfig expiryWarning(Duration beforeExpiry) {
+        if (beforeExpiry.isNegative()) {
+            throw new IllegalArgumentException("expiryWarning must not be negative");
+        }
+        this.expiryWarning = beforeExpiry;
+        return this;
+    }
+
+    /**
      * Sets how often a {@linkplain #reloading() reloading context} polls its files for changed
      * content. Ignored by {@link #load()}.
      *
@@ -692,6 +708,7 @@ public final class TlsConfig {
         copy.cipherSuites = cipherSuites;
         copy.testMode = testMode;
         copy.allowExpiredLeaf = allowExpiredLeaf;
+        copy.expiryWarning = expiryWarning;
         copy.pollInterval = pollInterval;
         return copy;
     }
@@ -757,6 +774,9 @@ public final class TlsConfig {
         // After verifyServer: test mode turns a client's server verification off.
         if (testMode != null) {
             Native.configSetTestMode(config, testMode);
+        }
+        if (expiryWarning != null) {
+            Native.configSetExpiryWarning(config, expiryWarning.getSeconds());
         }
         if (allowExpiredLeaf != null) {
             Native.configSetAllowExpiredLeaf(config, allowExpiredLeaf);

@@ -71,6 +71,48 @@ class NativeLogTest {
         }
     }
 
+    @Test
+    void aLeafWithinTheExpiryWarningIsLoggedOncePerGeneration(@TempDir Path dir)
+            throws Exception {
+        Path chain = dir.resolve("server.crt");
+        Path key = dir.resolve("server.key");
+        Files.copy(B05.resolve("server.crt"), chain);
+        Files.copy(B05.resolve("server-pkcs8.key"), key);
+        List<LogRecord> records = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        Logger logger = Logger.getLogger("org.tlsctx.native");
+        logger.addHandler(capture);
+        String fingerprint = TestMaterial.fingerprint(B05.resolve("server.crt"));
+        // B05's leaf expires at the end of 2048: within a hundred years.
+        try (ReloadingTlsContext reloading = TlsConfig.server()
+                .certificateChain(chain)
+                .privateKey(key)
+                .expiryWarning(Duration.ofDays(36_500))
+                .pollInterval(Duration.ZERO)
+                .reloading()) {
+            assertEquals(ReloadResult.UNCHANGED, reloading.reload());
+            List<LogRecord> warnings = records.stream()
+                    .filter(r -> r.getMessage().startsWith("the served certificate expires soon")
+                            && r.getMessage().contains(fingerprint))
+                    .collect(Collectors.toList());
+            assertEquals(1, warnings.size(), "once for generation 1, not again on reload");
+            assertEquals(Level.WARNING, warnings.get(0).getLevel());
+        } finally {
+            logger.removeHandler(capture);
+        }
+    }
+
     private static List<LogRecord> failures(List<LogRecord> records, Path key) {
         return records.stream()
                 .filter(r -> r.getMessage().startsWith("reload failed; keeping the current "
