@@ -40,6 +40,11 @@ java-install: build
 demo: setup java-install
 	cd java/demo && $(GRADLE) run
 
+# 100,000 ECDSA P-256 swaps and the cost of current(); `make bench-reload RELOADS=10000` for fewer.
+.PHONY: bench-reload
+bench-reload:
+	$(CARGO) run --release --example reload_bench -- $(or $(RELOADS),100000)
+
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
