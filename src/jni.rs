@@ -18,6 +18,7 @@ use crate::connection::{Connection, Step};
 use crate::context::{self, Context};
 use crate::ffi::{self, tls_result, Failure};
 use crate::reload::{ReloadAttempt, ReloadOutcome, ReloadReport, ReloadingContext};
+use crate::watch::WatchOptions;
 
 const EXCEPTION_CLASS: &str = "org/tlsctx/TlsException";
 
@@ -1055,13 +1056,19 @@ extern "system" fn Java_org_tlsctx_Native_configReloading<'local>(
     _class: JClass<'local>,
     config: jlong,
     poll_millis: jlong,
+    debounce_millis: jlong,
 ) -> jlong {
     boundary(&mut env, 0, |_| {
         // SAFETY: see `config`.
         let config = unsafe { self::config(config)? }.clone();
         let reloading = match poll_millis {
             millis if millis <= 0 => ReloadingContext::new(config)?,
-            millis => ReloadingContext::with_polling(config, Duration::from_millis(millis as u64))?,
+            millis => {
+                let options = WatchOptions::default()
+                    .with_poll_interval(Duration::from_millis(millis as u64))
+                    .with_debounce(Duration::from_millis(debounce_millis.max(0) as u64));
+                ReloadingContext::watching(config, options)?
+            }
         };
         Ok(ffi::RELOADERS.insert(Arc::new(reloading)) as jlong)
     })

@@ -333,3 +333,40 @@ fn a_client_resumes_its_session_after_a_rotation() {
     );
     assert_eq!(server.context().generation(), 2);
 }
+
+#[test]
+fn a_changed_trust_bundle_reloads_with_the_identity() {
+    let served = Served::new();
+    let bundle = served.dir.path().join("clients.pem");
+    fs::copy(case("B05", "ca.crt"), &bundle).unwrap();
+    let config = served
+        .config()
+        .trust_bundle(&bundle)
+        .client_auth(tlsctx::ClientAuth::Require);
+    let reloading = ReloadingContext::new(config).unwrap();
+    let b01_client = || {
+        Context::load(
+            &TlsConfig::client()
+                .trust_bundle(case("B05", "ca.crt"))
+                .cert_chain(case("B01", "client.crt"))
+                .private_key(case("B01", "client.key")),
+        )
+        .unwrap()
+    };
+    let attempt = |reloading: &ReloadingContext| {
+        let mut client = Connection::client(b01_client(), "localhost", None).unwrap();
+        let mut server = Connection::server(reloading.current()).unwrap();
+        pump(&mut client, &mut server)
+    };
+    assert!(
+        attempt(&reloading).is_err(),
+        "a B01 client certificate is not trusted yet"
+    );
+
+    fs::copy(case("B01", "ca.crt"), &bundle).unwrap();
+    assert_eq!(
+        reloading.reload().unwrap(),
+        ReloadOutcome::Swapped { generation: 2 }
+    );
+    attempt(&reloading).unwrap();
+}

@@ -100,9 +100,9 @@ final class Native {
 
     /**
      * Creates a reloading context from the configuration (copied), loading its first generation.
-     * pollMillis 0 disables the watcher.
+     * pollMillis 0 disables the watcher; debounceMillis is the quiet time after a file event.
      */
-    static native long configReloading(long config, long pollMillis);
+    static native long configReloading(long config, long pollMillis, long debounceMillis);
 
     // ---- contexts (reference-counted handles) --------------------------------------------------
 

@@ -43,6 +43,7 @@ public final class TlsConfig {
     static final List<String> PROTOCOL_NAMES = List.of("TLSv1.3", "TLSv1.2");
 
     private static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+    private static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(200);
 
     private final boolean server;
     private final Path brokerProperties;
@@ -64,6 +65,7 @@ public final class TlsConfig {
     private Boolean allowExpiredLeaf;
     private Duration expiryWarning;
     private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+    private Duration debounce = DEFAULT_DEBOUNCE;
 
     private TlsConfig(boolean server, Path brokerProperties) {
         this.server = server;
@@ -470,9 +472,9 @@ public final class TlsConfig {
      * content. Ignored by {@link #load()}.
      *
      * <p>The watcher also reloads on file events in the directories holding the files (renames,
-     * in-place writes, Kubernetes {@code ..data} symlink swaps), 200 ms after the last event;
-     * the poll catches any event that is lost. That quiet period is not configurable from Java
-     * yet.
+     * in-place writes, Kubernetes {@code ..data} symlink swaps), once events have been quiet
+     * for the {@linkplain #debounce(Duration) debounce} time; the poll catches any event that is
+     * lost.
      *
      * <p>Defaults to one second. {@link Duration#ZERO} turns the watcher off, so only
      * {@link ReloadingTlsContext#reload()} picks up changes.
@@ -486,6 +488,22 @@ public final class TlsConfig {
             throw new IllegalArgumentException("the poll interval must not be negative");
         }
         this.pollInterval = interval;
+        return this;
+    }
+
+    /**
+     * Sets how long the watcher waits after a file event until no further event comes before it
+     * reloads, so a rotation that writes several files is read whole. Defaults to 200 ms.
+     *
+     * @param quiet the quiet time, zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if the time is negative
+     */
+    public TlsConfig debounce(Duration quiet) {
+        if (quiet.isNegative()) {
+            throw new IllegalArgumentException("the debounce time must not be negative");
+        }
+        this.debounce = quiet;
         return this;
     }
 
@@ -533,7 +551,7 @@ public final class TlsConfig {
         long reloader;
         try {
             snapshot.applyTo(config);
-            reloader = Native.configReloading(config, pollMillis);
+            reloader = Native.configReloading(config, pollMillis, snapshot.debounce.toMillis());
         } finally {
             Native.configFree(config);
         }
@@ -710,6 +728,7 @@ public final class TlsConfig {
         copy.allowExpiredLeaf = allowExpiredLeaf;
         copy.expiryWarning = expiryWarning;
         copy.pollInterval = pollInterval;
+        copy.debounce = debounce;
         return copy;
     }
 

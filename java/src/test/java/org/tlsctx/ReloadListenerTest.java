@@ -79,6 +79,7 @@ class ReloadListenerTest {
                 .certificateChain(chain)
                 .privateKey(key)
                 .pollInterval(Duration.ofMillis(100))
+                .debounce(Duration.ofMillis(20))
                 .reloading()) {
             reloading.addListener(event -> {
                 threads.add(Thread.currentThread().getName());
