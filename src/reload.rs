@@ -1,6 +1,7 @@
 //! A context that replaces its generation when its files change, without disturbing what it
 //! serves.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -38,6 +39,9 @@ pub struct ReloadStats {
     pub last_error: Option<String>,
     /// When the current generation was swapped in (or first loaded).
     pub last_swap: Option<SystemTime>,
+    /// Content checks the watcher made, including those that found nothing new (which are
+    /// neither counted above nor reported to the listener).
+    pub checks: u64,
 }
 
 /// What one reload attempt did.
@@ -70,6 +74,12 @@ pub struct ReloadReport {
 /// must be quick and must not reload itself.
 pub type ReloadListener = Arc<dyn Fn(&ReloadReport) + Send + Sync>;
 
+thread_local! {
+    /// Set while this thread runs a reload listener, which must not reload (it would wait on
+    /// itself).
+    static IN_LISTENER: Cell<bool> = const { Cell::new(false) };
+}
+
 /// How long before a leaf expires a warning is logged, unless configured otherwise.
 pub const DEFAULT_EXPIRY_WARNING: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 
@@ -91,8 +101,11 @@ pub(crate) struct Shared {
     config: TlsConfig,
     lineage: Lineage,
     current: ArcSwap<Context>,
-    /// Serialises reloads, manual and the watcher's.
-    reloading: Mutex<()>,
+    /// Serialises reloads, manual and the watcher's; holds the digest of the last inputs that
+    /// failed to build.
+    reloading: Mutex<Option<[u8; 32]>>,
+    /// Keeps listener reports in the order of their reloads.
+    reporting: Mutex<()>,
     /// The reload statistics, locked only briefly.
     reloads: Mutex<ReloadStats>,
     listener: Mutex<Option<ReloadListener>>,
@@ -116,7 +129,8 @@ impl ReloadingContext {
             config,
             lineage,
             current: ArcSwap::from_pointee(first),
-            reloading: Mutex::new(()),
+            reloading: Mutex::new(None),
+            reporting: Mutex::new(()),
             reloads: Mutex::new(ReloadStats {
                 last_swap: Some(SystemTime::now()),
                 ..Default::default()
@@ -219,28 +233,80 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A reload asked for by the application: always attempted, counted and reported.
     pub(crate) fn reload(&self) -> Result<ReloadOutcome, Error> {
-        // One reload at a time; readers of the statistics do not wait for the file reads.
-        let _serialised = self
+        match self.attempt(false) {
+            Some(outcome) => outcome,
+            None => Ok(ReloadOutcome::Unchanged),
+        }
+    }
+
+    /// The watcher's check: a reload when the files hold something new. The same bytes as the
+    /// current generation, or as the last attempt that failed, are neither rebuilt (a bad key's
+    /// decryption can be costly) nor counted or reported again.
+    pub(crate) fn reload_if_changed(&self) {
+        let _ = self.attempt(true);
+    }
+
+    fn attempt(&self, only_if_changed: bool) -> Option<Result<ReloadOutcome, Error>> {
+        if IN_LISTENER.with(Cell::get) {
+            return Some(Err(Error::InvalidState(
+                "a reload listener cannot reload the context it listens to",
+            )));
+        }
+        if only_if_changed {
+            self.stats().checks += 1;
+        }
+        // One reload at a time; it guards the digest of the last inputs that failed to build.
+        let mut failed_inputs = self
             .reloading
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let current = self.current.load_full();
-        let built = Inputs::read(&self.config).and_then(|inputs| {
-            if inputs.digest() == *current.digest() {
-                return Ok(None);
+        let built = match Inputs::read(&self.config) {
+            Ok(inputs) => {
+                let digest = inputs.digest();
+                if digest == *current.digest() {
+                    *failed_inputs = None;
+                    Ok(None)
+                } else if only_if_changed && *failed_inputs == Some(digest) {
+                    return None;
+                } else {
+                    let generation = current.generation() + 1;
+                    let next = Context::build(&self.config, &inputs, generation, &self.lineage);
+                    *failed_inputs = if next.is_err() { Some(digest) } else { None };
+                    next.map(Some)
+                }
             }
-            let generation = current.generation() + 1;
-            Context::build(&self.config, &inputs, generation, &self.lineage).map(Some)
-        });
+            Err(err) => Err(err),
+        };
+        if only_if_changed {
+            let repeated = match &built {
+                Ok(None) => true,
+                Err(err) => self.stats().last_error.as_deref() == Some(err.to_string().as_str()),
+                Ok(Some(_)) => false,
+            };
+            if repeated {
+                self.warn_if_expiring();
+                return None;
+            }
+        }
 
         let outcome = self.record(built, &current);
         self.warn_if_expiring();
+        // Reports go out in the order of the reloads, but without holding reloads back: the
+        // next reload may build while this one is reported.
+        let _reporting = self
+            .reporting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        drop(failed_inputs);
         self.report(&outcome);
-        outcome
+        Some(outcome)
     }
 
-    /// Swaps in a new generation and updates the statistics.
+    /// Swaps in a new generation and updates the statistics; logs after releasing them, so a
+    /// log handler may read them.
     fn record(
         &self,
         built: Result<Option<Context>, Error>,
@@ -249,25 +315,32 @@ impl Shared {
         let mut stats = self.stats();
         match built {
             Ok(Some(next)) => {
-                let generation = next.generation();
-                log_generation(&self.config, &next, "reload swapped");
-                self.current.store(Arc::new(next));
+                let next = Arc::new(next);
+                self.current.store(next.clone());
                 stats.swapped += 1;
                 stats.last_error = None;
                 stats.last_swap = Some(SystemTime::now());
-                Ok(ReloadOutcome::Swapped { generation })
+                drop(stats);
+                log_generation(&self.config, &next, "reload swapped");
+                Ok(ReloadOutcome::Swapped {
+                    generation: next.generation(),
+                })
             }
             Ok(None) => {
-                tracing::debug!(generation = current.generation(), "reload unchanged");
                 stats.unchanged += 1;
                 stats.last_error = None;
+                drop(stats);
+                tracing::debug!(generation = current.generation(), "reload unchanged");
                 Ok(ReloadOutcome::Unchanged)
             }
             Err(err) => {
                 let message = err.to_string();
-                // A watcher polling files that stay bad reports the same failure once, not at
-                // every poll.
-                if stats.last_error.as_deref() != Some(message.as_str()) {
+                // Files that stay bad are reported once, not at every attempt.
+                let new_failure = stats.last_error.as_deref() != Some(message.as_str());
+                stats.failed += 1;
+                stats.last_error = Some(message.clone());
+                drop(stats);
+                if new_failure {
                     tracing::warn!(
                         path = err.path().map(|path| tracing::field::display(path.display())),
                         generation = current.generation(),
@@ -275,8 +348,6 @@ impl Shared {
                         "reload failed; keeping the current generation"
                     );
                 }
-                stats.failed += 1;
-                stats.last_error = Some(message);
                 Err(err)
             }
         }
@@ -301,7 +372,9 @@ impl Shared {
             leaf: current.leaf().cloned(),
             error: outcome.as_ref().err().map(ToString::to_string),
         };
+        IN_LISTENER.with(|flag| flag.set(true));
         let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener(&report)));
+        IN_LISTENER.with(|flag| flag.set(false));
         if called.is_err() {
             tracing::error!(
                 generation = report.generation,

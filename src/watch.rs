@@ -111,7 +111,11 @@ impl Drop for Watcher {
         // A send error means the thread already ended; joining is then immediate.
         let _ = self.signals.send(Signal::Stop);
         if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            // The last reference may go on the watcher thread itself (a reload listener that
+            // frees its context): it stops at its next wake-up, and cannot join itself.
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
         }
     }
 }
@@ -129,12 +133,16 @@ fn run(
     // One check after the first quiet period covers a change made between the first load and
     // the arming of the file events.
     let mut quiet_until = Some(Instant::now() + options.debounce);
+    // Events keep pushing the quiet period back, but never past this: a directory that is
+    // written to all the time (a log beside the certificates) must not starve the reload.
+    let mut settle_by: Option<Instant> = None;
     loop {
         let wake = quiet_until.map_or(next_poll, |quiet| quiet.min(next_poll));
         match received.recv_timeout(wake.saturating_duration_since(Instant::now())) {
             Ok(Signal::FileEvent) => {
-                quiet_until = Some(Instant::now() + options.debounce);
-                continue;
+                let now = Instant::now();
+                let limit = *settle_by.get_or_insert(now + options.debounce * 10);
+                quiet_until = Some((now + options.debounce).min(limit));
             }
             Ok(Signal::Stop) | Err(RecvTimeoutError::Disconnected) => break,
             Err(RecvTimeoutError::Timeout) => {}
@@ -144,9 +152,16 @@ fn run(
         let quiet = quiet_until.is_some_and(|quiet| quiet <= now);
         if quiet || next_poll <= now {
             quiet_until = None;
+            settle_by = None;
             next_poll = now + options.poll_interval;
-            // The outcome is logged and counted inside reload().
-            let _ = shared.reload();
+            // Outcomes are logged, counted and reported inside; a panic in a dependency while
+            // reading a file must not end the watcher.
+            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                shared.reload_if_changed();
+            }));
+            if checked.is_err() {
+                tracing::error!("a reload panicked; the watcher keeps the current generation");
+            }
             // A rotation may have replaced a watched directory or re-pointed a symbolic link.
             directories.arm(shared);
         }

@@ -131,14 +131,13 @@ fn expect_swap(reloading: &ReloadingContext, rotation: &Rotation, generation: &s
     );
 }
 
-/// Reload attempts so far, by the watcher or explicit.
+/// Content checks the watcher has made so far.
 fn attempts(reloading: &ReloadingContext) -> u64 {
-    let stats = reloading.stats();
-    stats.swapped + stats.unchanged + stats.failed
+    reloading.stats().checks
 }
 
-/// Waits until the watcher has made two more reload attempts: reloads are serialised, so the
-/// second of them began after this call, and after whatever file operation came before it.
+/// Waits until the watcher has made two more checks: checks are serialised, so the second of
+/// them began after this call, and after whatever file operation came before it.
 fn settle(reloading: &ReloadingContext) {
     let from = attempts(reloading);
     assert!(
