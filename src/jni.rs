@@ -267,8 +267,12 @@ fn attempt_ordinal(attempt: ReloadAttempt) -> jint {
 }
 
 /// Calls `dispatcher.onNativeReload(...)` for a report, from whichever thread reloaded.
-fn dispatch(vm: &jni::JavaVM, dispatcher: &jni::objects::GlobalRef, report: &ReloadReport) {
+fn dispatch(vm: &jni::JavaVM, dispatcher: &jni::objects::WeakRef, report: &ReloadReport) {
     let Ok(mut env) = vm.attach_current_thread_as_daemon() else {
+        return;
+    };
+    // The Java side holds the dispatcher strongly; once it is collected nobody listens.
+    let Ok(Some(dispatcher)) = dispatcher.upgrade_local(&env) else {
         return;
     };
     let leaf = report.leaf.as_ref();
@@ -301,7 +305,7 @@ fn dispatch(vm: &jni::JavaVM, dispatcher: &jni::objects::GlobalRef, report: &Rel
         JValue::Object(error_object),
     ];
     let signature = "(IJLjava/lang/String;Ljava/lang/String;JLjava/lang/String;)V";
-    let called = env.call_method(dispatcher.as_obj(), "onNativeReload", signature, &args);
+    let called = env.call_method(&dispatcher, "onNativeReload", signature, &args);
     if called.is_err() || env.exception_check().unwrap_or(false) {
         // A listener's exception is the dispatcher's to report; never let it reach the reload.
         let _ = env.exception_clear();
@@ -310,6 +314,7 @@ fn dispatch(vm: &jni::JavaVM, dispatcher: &jni::objects::GlobalRef, report: &Rel
     for text in [serial, fingerprint, error].into_iter().flatten() {
         let _ = env.delete_local_ref(text);
     }
+    let _ = env.delete_local_ref(dispatcher);
 }
 
 #[no_mangle]
@@ -326,7 +331,10 @@ extern "system" fn Java_org_tlsctx_Native_reloaderSetListener<'local>(
             return Ok(());
         }
         let vm = env.get_java_vm()?;
-        let dispatcher = env.new_global_ref(dispatcher)?;
+        // Weak: a listener that captures the Java context must not keep it from being collected.
+        let Some(dispatcher) = env.new_weak_ref(dispatcher)? else {
+            return Err(Failure::null("dispatcher"));
+        };
         reloading.set_listener(Some(Arc::new(move |report: &ReloadReport| {
             dispatch(&vm, &dispatcher, report);
         })));

@@ -55,7 +55,9 @@ fn install(vm: JavaVM) {
     }
     // rustls logs through the `log` crate; bridge it into tracing. Either may already be set up
     // by the embedding process, in which case its choice stands.
-    let _ = tracing_log::LogTracer::init();
+    let _ = tracing_log::LogTracer::builder()
+        .with_max_level(tracing_log::log::LevelFilter::Info)
+        .init();
     let subscriber = tracing_subscriber::registry().with(ToJava);
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
@@ -78,12 +80,17 @@ impl<S: Subscriber> Layer<S> for ToJava {
         let Some(level) = level_code(event.metadata().level()) else {
             return;
         };
-        let Some(logger) = LOGGER.get() else { return };
-        let mut message = Message::default();
-        event.record(&mut message);
         let target = event.metadata().target();
+        // rustls warns about misbehaving peers, once per bad connection: a remote party must
+        // not be able to fill the broker's log. Its errors still pass.
+        if target.starts_with("rustls") && level != 1 {
+            return;
+        }
+        let Some(logger) = LOGGER.get() else { return };
         // A logging failure must never disturb the TLS work that logged.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut message = Message::default();
+            event.record(&mut message);
             send(logger, level, target, &message.text)
         }));
     }
@@ -93,7 +100,12 @@ fn send(logger: &JavaLogger, level: jint, target: &str, text: &str) {
     let Ok(mut env) = logger.vm.attach_current_thread_as_daemon() else {
         return;
     };
-    let (Ok(target), Ok(text)) = (env.new_string(target), env.new_string(text)) else {
+    // An exception already pending belongs to the Java code that called into the library.
+    if env.exception_check().unwrap_or(true) {
+        return;
+    }
+    let (target, text) = (env.new_string(target), env.new_string(text));
+    let (Ok(target), Ok(text)) = (target, text) else {
         let _ = env.exception_clear();
         return;
     };

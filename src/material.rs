@@ -230,9 +230,13 @@ pub(crate) fn private_key(
             return crate::keys::decrypt_traditional(path, key, password);
         }
     }
-    crate::keys::note_unused_password(path, key.tag(), password);
-
     let der = key.contents().to_vec();
+    let encrypted_der = key.tag() == DER_KEY_TAG
+        && PrivateKeyDer::try_from(der.as_slice()).is_err()
+        && pkcs8::EncryptedPrivateKeyInfo::from_der(&der).is_ok();
+    if !encrypted_der {
+        crate::keys::note_unused_password(path, key.tag(), password);
+    }
     match key.tag() {
         DER_KEY_TAG => match PrivateKeyDer::try_from(der.clone()) {
             Ok(key) => Ok(key),

@@ -105,7 +105,12 @@ impl Settings<'_> {
                 config = config.private_key(private_key);
             }
         }
-        if let Some(password) = self.get(&key("keyPassword")) {
+        // Untrimmed: a password may end in spaces, and Java keeps them too.
+        let password = self
+            .values
+            .get(&key("keyPassword"))
+            .filter(|value| !value.is_empty());
+        if let Some(password) = password {
             config = config.key_password(password);
         }
         if let Some(trust_bundle) = self.get(&key("trustCertPath")) {

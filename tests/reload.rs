@@ -370,3 +370,57 @@ fn a_changed_trust_bundle_reloads_with_the_identity() {
     );
     attempt(&reloading).unwrap();
 }
+
+#[test]
+fn a_listener_that_reloads_gets_an_error_instead_of_a_hang() {
+    let served = Served::new();
+    let reloading = std::sync::Arc::new(ReloadingContext::new(served.config()).unwrap());
+    let inner = std::sync::Arc::downgrade(&reloading);
+    let nested = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = nested.clone();
+    reloading.set_listener(Some(std::sync::Arc::new(
+        move |_: &tlsctx::ReloadReport| {
+            if let Some(reloading) = inner.upgrade() {
+                sink.lock()
+                    .unwrap()
+                    .push(reloading.reload().unwrap_err().to_string());
+            }
+        },
+    )));
+    assert_eq!(reloading.reload().unwrap(), ReloadOutcome::Unchanged);
+    assert_eq!(
+        *nested.lock().unwrap(),
+        vec!["invalid connection state: a reload listener cannot reload the context it listens to"]
+    );
+}
+
+#[test]
+fn the_watcher_reports_files_that_stay_bad_once() {
+    let served = Served::new();
+    let reloading =
+        ReloadingContext::with_polling(served.config(), Duration::from_millis(20)).unwrap();
+    let reports = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = reports.clone();
+    reloading.set_listener(Some(std::sync::Arc::new(
+        move |_: &tlsctx::ReloadReport| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        },
+    )));
+    fs::copy(case("B19", "other-rsa.key"), served.key()).unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reloading.stats().failed == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let checks = reloading.stats().checks;
+    while reloading.stats().checks < checks + 10 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let stats = reloading.stats();
+    assert!(
+        stats.checks >= checks + 10,
+        "the watcher kept checking: {stats:?}"
+    );
+    assert_eq!((stats.failed, stats.swapped), (1, 0), "{stats:?}");
+    assert_eq!(reports.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

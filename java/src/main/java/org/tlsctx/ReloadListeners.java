@@ -15,12 +15,21 @@ final class ReloadListeners {
     private static final Logger LOG = Logger.getLogger("org.tlsctx.reload");
     private static final ReloadEvent.Attempt[] ATTEMPTS = ReloadEvent.Attempt.values();
 
+    private static final ThreadLocal<Boolean> DISPATCHING = ThreadLocal.withInitial(() -> false);
+
     private final List<ReloadListener> listeners = new CopyOnWriteArrayList<>();
 
-    /** Adds a listener; true when it is the first, so the caller registers with native code. */
-    boolean add(ReloadListener listener) {
+    /** Whether this thread is running a reload listener. */
+    static boolean isDispatching() {
+        return DISPATCHING.get();
+    }
+
+    boolean isEmpty() {
+        return listeners.isEmpty();
+    }
+
+    void add(ReloadListener listener) {
         listeners.add(listener);
-        return listeners.size() == 1;
     }
 
     /** Removes a listener; true when none is left. */
@@ -34,12 +43,19 @@ final class ReloadListeners {
             long notAfter, String error) {
         ReloadEvent event = new ReloadEvent(ATTEMPTS[attempt], generation, serial, fingerprint,
                 notAfter == Long.MIN_VALUE ? null : Instant.ofEpochSecond(notAfter), error);
-        for (ReloadListener listener : listeners) {
-            try {
-                listener.onReload(event);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "a reload listener threw on " + event, e);
+        DISPATCHING.set(true);
+        try {
+            for (ReloadListener listener : listeners) {
+                try {
+                    listener.onReload(event);
+                } catch (VirtualMachineError e) {
+                    throw e;
+                } catch (Throwable e) {
+                    LOG.log(Level.WARNING, "a reload listener threw on " + event, e);
+                }
             }
+        } finally {
+            DISPATCHING.set(false);
         }
     }
 }

@@ -102,12 +102,14 @@ public final class ReloadingTlsContext implements AutoCloseable {
     public void addListener(ReloadListener listener) {
         Objects.requireNonNull(listener, "listener");
         synchronized (listeners) {
-            if (listeners.add(listener)) {
+            if (listeners.isEmpty()) {
+                // Registered first, so a closed context leaves no listener behind.
                 reloader.call(pointer -> {
                     Native.reloaderSetListener(pointer, listeners);
                     return null;
                 });
             }
+            listeners.add(listener);
         }
     }
 
@@ -168,6 +170,10 @@ public final class ReloadingTlsContext implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (ReloadListeners.isDispatching()) {
+            throw new IllegalStateException(
+                    "a reload listener cannot close the context it listens to");
+        }
         reloader.close();
     }
 

@@ -1,6 +1,7 @@
 package org.tlsctx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -97,7 +98,45 @@ class ReloadListenerTest {
                     .findFirst().orElseThrow();
             assertEquals(2, swapped.generation());
             assertEquals("5f19806269c0012e", swapped.serialNumber());
-            assertTrue(threads.stream().noneMatch(name -> name.equals("main")), threads.toString());
+            assertNotEquals(Thread.currentThread().getName(), threads.get(0),
+                    "the watcher's own thread reports, not the test's");
+        }
+    }
+
+    @Test
+    void aListenerCannotReloadOrCloseItsOwnContext(@TempDir Path dir) throws Exception {
+        Path chain = dir.resolve("server.crt");
+        Path key = dir.resolve("server.key");
+        Files.copy(B05.resolve("server.crt"), chain);
+        Files.copy(B05.resolve("server-pkcs8.key"), key);
+        List<String> outcomes = new CopyOnWriteArrayList<>();
+        try (ReloadingTlsContext reloading = TlsConfig.server()
+                .certificateChain(chain)
+                .privateKey(key)
+                .pollInterval(Duration.ZERO)
+                .reloading()) {
+            reloading.addListener(event -> {
+                try {
+                    reloading.reload();
+                    outcomes.add("reloaded");
+                } catch (TlsException e) {
+                    outcomes.add(e.reason() + ": " + e.getMessage());
+                }
+                try {
+                    reloading.close();
+                    outcomes.add("closed");
+                } catch (IllegalStateException e) {
+                    outcomes.add(e.getMessage());
+                }
+                outcomes.add("stats " + reloading.stats().unchanged());
+            });
+            assertEquals(ReloadResult.UNCHANGED, reloading.reload());
+            assertEquals(List.of(
+                    "INVALID_STATE: invalid connection state: a reload listener cannot reload "
+                            + "the context it listens to",
+                    "a reload listener cannot close the context it listens to",
+                    "stats 1"), outcomes);
+            assertEquals(1, reloading.generation(), "the context is still open and serving");
         }
     }
 
