@@ -43,5 +43,6 @@ for mode in netty-openssl netty-openssl-refcnt tlsctx; do
         >> "$results/rotation.txt" 2>> "$results/rotation.log"
 done
 
+mkdir -p docs
 java -cp java/bench/target/benchmarks.jar org.tlsctx.bench.Report "$results/jmh.csv" \
     "$results/rotation.txt" docs/benchmarks.md "$jmh_opts"
