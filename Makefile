@@ -45,6 +45,12 @@ demo: setup java-install
 bench-reload:
 	$(CARGO) run --release --example reload_bench -- $(or $(RELOADS),100000)
 
+# The engine side by side with the JDK's and netty-tcnative's, and memory per rotation; prints
+# a table and writes docs/benchmarks.md. About ten minutes; not part of `make test`.
+.PHONY: bench
+bench:
+	sh scripts/bench.sh
+
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings

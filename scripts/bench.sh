@@ -1,0 +1,48 @@
+#!/bin/sh
+# `make bench`: the tlsctx engine against the JDK's and netty-tcnative's (JMH, in memory), and
+# resident memory per certificate rotation; prints one report and writes docs/benchmarks.md.
+# About ten minutes on two cores.
+#
+# JMH settings are kept short on purpose (1 fork, 2 warm-up and 3 measured iterations of 1 s):
+# enough to rank the engines, not to resolve differences of a few percent. Override them with
+# JMH_OPTS, and the benchmarks with JMH_FILTER (a JMH regular expression).
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+cases=${TLSCTX_BENCH_CASES:-$root/../shared/cases}
+cases=$(cd "$cases" && pwd)
+library=$root/target/release/libtlsctx.so
+results=$root/java/bench/target/results
+jmh_opts=${JMH_OPTS:--f 1 -wi 2 -w 1s -i 3 -r 1s}
+rotations=${ROTATIONS:-2000}
+
+cargo build --release
+mvn -B -q -f java/pom.xml install -DskipTests
+mvn -B -q -f java/bench/pom.xml package
+mkdir -p "$results"
+
+# The forked JVMs load this checkout's native library, not one another build left in ~/.m2.
+java -jar java/bench/target/benchmarks.jar $jmh_opts \
+    -jvmArgsAppend "-Dtlsctx.library.path=$library -Dtlsctx.bench.cases=$cases" \
+    -rf csv -rff "$results/jmh.csv" ${JMH_FILTER:-}
+
+# A second P-256 identity, so every tlsctx reload sees new content and swaps.
+identity_b=$results/identity-b
+mkdir -p "$identity_b"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj /CN=localhost -keyout "$identity_b/server.key" -out "$identity_b/server.crt" \
+    2>/dev/null
+: > "$results/rotation.txt"
+: > "$results/rotation.log"
+for mode in netty-openssl netty-openssl-refcnt tlsctx; do
+    java -Xms128m -Xmx128m -XX:+AlwaysPreTouch -Dtlsctx.library.path="$library" \
+        -cp java/bench/target/benchmarks.jar org.tlsctx.bench.RotationMemory \
+        "$mode" "$rotations" "$cases/B16" "$identity_b" "$results/rotation-$mode" \
+        >> "$results/rotation.txt" 2>> "$results/rotation.log"
+done
+
+mkdir -p docs
+java -cp java/bench/target/benchmarks.jar org.tlsctx.bench.Report "$results/jmh.csv" \
+    "$results/rotation.txt" docs/benchmarks.md "$jmh_opts"
