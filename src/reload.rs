@@ -330,7 +330,7 @@ impl Shared {
                 stats.unchanged += 1;
                 stats.last_error = None;
                 drop(stats);
-                tracing::debug!(generation = current.generation(), "reload unchanged");
+                log_generation(&self.config, current, "reload unchanged");
                 Ok(ReloadOutcome::Unchanged)
             }
             Err(err) => {
@@ -344,6 +344,7 @@ impl Shared {
                     tracing::warn!(
                         path = err.path().map(|path| tracing::field::display(path.display())),
                         generation = current.generation(),
+                        fingerprint = current.leaf().map(|leaf| leaf.fingerprint.as_str()),
                         error = %message,
                         "reload failed; keeping the current generation"
                     );
