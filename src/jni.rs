@@ -352,17 +352,13 @@ extern "system" fn Java_org_tlsctx_Native_reloaderStats<'local>(
         let reloading = ffi::reloader(reloader as u64)?;
         let history = reloading.stats();
         let current = reloading.current();
-        let since_epoch = |time: std::time::SystemTime| {
-            time.duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs() as jlong)
-        };
         let figures = [
             history.swapped as jlong,
             history.unchanged as jlong,
             history.failed as jlong,
             current.generation() as jlong,
             reloading.live_generations() as jlong,
-            history.last_swap.map_or(jlong::MIN, since_epoch),
+            history.last_swap_unix().unwrap_or(jlong::MIN),
             current.leaf().map_or(jlong::MIN, |leaf| leaf.not_after),
         ];
         let array = env.new_long_array(figures.len() as jint)?;

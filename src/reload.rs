@@ -83,6 +83,17 @@ thread_local! {
 /// How long before a leaf expires a warning is logged, unless configured otherwise.
 pub const DEFAULT_EXPIRY_WARNING: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 
+impl ReloadStats {
+    /// [`last_swap`](Self::last_swap) in seconds since the Unix epoch, for C and Java.
+    pub fn last_swap_unix(&self) -> Option<i64> {
+        let since = self
+            .last_swap?
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()?;
+        Some(since.as_secs() as i64)
+    }
+}
+
 /// A context whose current generation can be replaced while connections use older ones.
 ///
 /// [`current`](Self::current) is a lock-free load of the current generation.

@@ -487,17 +487,13 @@ pub unsafe extern "C" fn tls_reloader_stats(
         let reloading = self::reloader(reloader)?;
         let history = reloading.stats();
         let current = reloading.current();
-        let since_epoch = |time: std::time::SystemTime| {
-            time.duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs() as i64)
-        };
         let stats = tls_reload_stats {
             swapped: history.swapped,
             unchanged: history.unchanged,
             failed: history.failed,
             generation: current.generation(),
             live_generations: reloading.live_generations() as u64,
-            last_swap: history.last_swap.map_or(0, since_epoch),
+            last_swap: history.last_swap_unix().unwrap_or(0),
             not_after: current.leaf().map_or(0, |leaf| leaf.not_after),
         };
         // SAFETY: the caller's promise.

@@ -30,18 +30,7 @@ class NativeLogTest {
         Files.copy(B05.resolve("server.crt"), chain);
         Files.copy(B05.resolve("server-pkcs8.key"), key);
         List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                records.add(record);
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
+        Handler capture = capturing(records);
         Logger logger = Logger.getLogger("org.tlsctx.native");
         logger.addHandler(capture);
         try (ReloadingTlsContext reloading = TlsConfig.server()
@@ -79,18 +68,7 @@ class NativeLogTest {
         Files.copy(B05.resolve("server.crt"), chain);
         Files.copy(B05.resolve("server-pkcs8.key"), key);
         List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                records.add(record);
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
+        Handler capture = capturing(records);
         Logger logger = Logger.getLogger("org.tlsctx.native");
         logger.addHandler(capture);
         String fingerprint = TestMaterial.fingerprint(B05.resolve("server.crt"));
@@ -111,6 +89,22 @@ class NativeLogTest {
         } finally {
             logger.removeHandler(capture);
         }
+    }
+
+    /** A handler that keeps every record it is given. */
+    private static Handler capturing(List<LogRecord> records) {
+        return new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
     }
 
     private static List<LogRecord> failures(List<LogRecord> records, Path key) {
