@@ -53,7 +53,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  */
 final class CertificateAuthority {
     private static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
-    private static final Duration VALIDITY = Duration.ofDays(1);
+    private static final Duration VALIDITY = Duration.ofDays(90);
 
     private final SecureRandom random = new SecureRandom();
     private final Set<BigInteger> usedSerials = ConcurrentHashMap.newKeySet();
