@@ -105,21 +105,6 @@ fn new_string_or_null(env: &mut JNIEnv<'_>, value: Option<&str>) -> Result<jstri
 }
 
 #[no_mangle]
-extern "system" fn Java_org_tlsctx_Native_contextAcquire<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    boundary(&mut env, (), |_| {
-        if ffi::CONTEXTS.acquire(handle as u64) {
-            Ok(())
-        } else {
-            Err(Failure::invalid_handle("context", handle as u64))
-        }
-    })
-}
-
-#[no_mangle]
 extern "system" fn Java_org_tlsctx_Native_contextRelease<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
@@ -399,19 +384,15 @@ extern "system" fn Java_org_tlsctx_Native_reloaderFree<'local>(
 extern "system" fn Java_org_tlsctx_Native_connNew<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
-    source: jlong,
-    source_is_reloader: jboolean,
+    reloader: jlong,
     client: jboolean,
     server_name: JString<'local>,
     alpn: JObjectArray<'local>,
     select_alpn: jboolean,
 ) -> jlong {
     boundary(&mut env, 0, |env| {
-        let context = if source_is_reloader == JNI_TRUE {
-            ffi::reloader(source as u64)?.current()
-        } else {
-            ffi::context(source as u64)?
-        };
+        // Taken atomically with respect to reloads: the generation current right now.
+        let context = ffi::reloader(reloader as u64)?.current();
         let alpn = string_list(env, &alpn)?;
         let expected = if client == JNI_TRUE {
             Role::Client

@@ -106,9 +106,6 @@ final class Native {
 
     // ---- contexts (reference-counted handles) --------------------------------------------------
 
-    /** Adds one reference to a handle. Throws for a released or unknown handle. */
-    static native void contextAcquire(long handle);
-
     /** Drops one reference; at zero the handle is retired. Throws for a stale handle. */
     static native void contextRelease(long handle);
 
@@ -199,8 +196,7 @@ final class Native {
     /**
      * Creates a connection bound to one generation for its whole life.
      *
-     * @param source a context handle (sourceIsReloader false) or a reloader pointer (true: the
-     *     current generation is taken atomically)
+     * @param reloader a reloader handle; its current generation is taken atomically
      * @param client true for a client connection (the context must be a client context)
      * @param serverName client: the name to send as SNI and verify; may be an IP literal
      * @param alpn ALPN protocols for this connection only, or null for the context's list
@@ -209,8 +205,7 @@ final class Native {
      * @return a connection pointer, freed with {@link #connFree}
      */
     static native long connNew(
-            long source,
-            boolean sourceIsReloader,
+            long reloader,
             boolean client,
             String serverName,
             String[] alpn,

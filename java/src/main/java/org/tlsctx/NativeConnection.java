@@ -25,7 +25,7 @@ final class NativeConnection {
     static NativeConnection open(long reloader, boolean client, String serverName, String[] alpn,
             boolean selectAlpn) {
         return new NativeConnection(
-                Native.connNew(reloader, true, client, serverName, alpn, selectAlpn));
+                Native.connNew(reloader, client, serverName, alpn, selectAlpn));
     }
 
     long unwrap(ByteBuffer src, int srcOffset, int srcLength, ByteBuffer dst, int dstOffset,
