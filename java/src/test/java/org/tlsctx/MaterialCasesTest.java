@@ -482,15 +482,8 @@ class MaterialCasesTest {
         "server-nomac.p12"})
     void b21EachPkcs12ImportsThroughTheKeyStorePath(String file) throws Exception {
         char[] password = Files.readString(B21.resolve("password.txt")).toCharArray();
-        try (ReloadingTlsContext server = TlsConfig.server()
-                .keyStore(B21.resolve(file), "PKCS12", password, "server")
-                .pollInterval(Duration.ZERO)
-                .reloading()) {
-            SSLSession session = Handshakes.jdkClientTo(server,
-                    TestMaterial.jdkClientContext(B21.resolve("ca.crt")));
-            assertEquals(TestMaterial.fingerprint(B21.resolve("server.crt")),
-                    Handshakes.servedLeaf(session));
-        }
+        assertServesB21Leaf(TlsConfig.server()
+                .keyStore(B21.resolve(file), "PKCS12", password, "server"));
     }
 
     @ParameterizedTest
@@ -498,11 +491,12 @@ class MaterialCasesTest {
         "server-nomac.p12"})
     void b21EachPkcs12LoadsNativelyWhateverTheJreSupports(String file) throws Exception {
         String password = Files.readString(B21.resolve("password.txt"));
-        try (ReloadingTlsContext server = TlsConfig.server()
-                .pkcs12(B21.resolve(file))
-                .keyPassword(password)
-                .pollInterval(Duration.ZERO)
-                .reloading()) {
+        assertServesB21Leaf(TlsConfig.server().pkcs12(B21.resolve(file)).keyPassword(password));
+    }
+
+    /** A JDK client trusting B21's CA is served B21's server.crt. */
+    private static void assertServesB21Leaf(TlsConfig config) throws Exception {
+        try (ReloadingTlsContext server = config.pollInterval(Duration.ZERO).reloading()) {
             SSLSession session = Handshakes.jdkClientTo(server,
                     TestMaterial.jdkClientContext(B21.resolve("ca.crt")));
             assertEquals(TestMaterial.fingerprint(B21.resolve("server.crt")),
