@@ -172,7 +172,21 @@ fn open(bytes: &[u8], password: Option<&str>) -> Result<Contents, Refusal> {
         None => (password, false),
     };
 
-    let safes = ::pkcs12::authenticated_safe::AuthenticatedSafe::from_der(auth_safe.as_bytes())
+    read_safes(auth_safe.as_bytes(), password, authenticated).map_err(|refusal| match refusal {
+        // The MAC proved the password right: a bag that still does not decrypt is damaged.
+        Refusal::Undecryptable if authenticated => Refusal::Malformed(
+            "a PKCS#12 bag does not decrypt with the password its MAC accepted".into(),
+        ),
+        other => other,
+    })
+}
+
+fn read_safes(
+    auth_safe: &[u8],
+    password: Option<&str>,
+    authenticated: bool,
+) -> Result<Contents, Refusal> {
+    let safes = ::pkcs12::authenticated_safe::AuthenticatedSafe::from_der(auth_safe)
         .map_err(|err| Refusal::Malformed(format!("PKCS#12 authenticated safe: {err}")))?;
     let mut contents = Contents {
         keys: Vec::new(),
