@@ -188,11 +188,21 @@ fn broker_properties_configure_a_server_with_client_authentication() {
         ),
     );
     let client = TlsConfig::from_broker_properties(&client_path, tlsctx::Role::Client).unwrap();
-    let (_, server) = handshake(&server, &Context::load(&client).unwrap(), "localhost");
+    let (_, served) = handshake(&server, &Context::load(&client).unwrap(), "localhost");
     assert_eq!(
-        server.peer_certificates().unwrap()[0].as_ref(),
+        served.peer_certificates().unwrap()[0].as_ref(),
         der(&case("B05", "client.crt"))
     );
+
+    // need.client.auth=require: a client without a certificate is refused.
+    let anonymous =
+        Context::load(&TlsConfig::client().trust_bundle(case("B05", "ca.crt"))).unwrap();
+    let mut client = Connection::client(anonymous, "localhost", None).unwrap();
+    let mut refused = Connection::server(server).unwrap();
+    assert!(matches!(
+        pump(&mut client, &mut refused).unwrap_err(),
+        Error::Tls(rustls::Error::NoCertificatesPresented)
+    ));
 }
 
 #[test]
