@@ -6,10 +6,11 @@
 //! Java owner guarantees one thread at a time and exactly one free.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use jni::objects::{JByteBuffer, JClass, JObject, JObjectArray, JString, JValue};
+use jni::objects::{JClass, JFieldID, JObject, JObjectArray, JPrimitiveArray, JString, JValue};
+use jni::signature::{Primitive, ReturnType};
 use jni::sys::{jboolean, jint, jlong, jobjectArray, jstring, JNI_TRUE};
 use jni::JNIEnv;
 
@@ -17,6 +18,7 @@ use crate::config::{Role, Source, TlsConfig};
 use crate::connection::{Connection, Step};
 use crate::context::{self, Context};
 use crate::ffi::{self, tls_result, Failure};
+use crate::jni_log;
 use crate::reload::{ReloadAttempt, ReloadOutcome, ReloadReport, ReloadingContext};
 use crate::watch::WatchOptions;
 
@@ -452,52 +454,244 @@ extern "system" fn Java_org_tlsctx_Native_connFree<'local>(
     })
 }
 
-/// Locates `length` bytes at `offset` of a direct buffer, after checking they lie inside it.
-fn direct_range(
+/// `arrays` bit set by the Java engine when the source is a `byte[]` rather than a direct buffer.
+const SRC_IS_ARRAY: jint = 1;
+/// `arrays` bit set when the destination is a `byte[]`.
+const DST_IS_ARRAY: jint = 2;
+
+/// The field IDs of `java.nio.Buffer.address` and `java.nio.Buffer.capacity`.
+///
+/// Reading them directly spares the `IsInstanceOf` check that `GetDirectBufferAddress` and
+/// `GetDirectBufferCapacity` each make, which cost about 8% of a 1 KiB record. The Java engine
+/// passes only buffers whose `isDirect()` is true, so the fields hold the native address.
+struct BufferFields {
+    address: JFieldID,
+    capacity: JFieldID,
+}
+
+static BUFFER_FIELDS: OnceLock<BufferFields> = OnceLock::new();
+
+fn buffer_fields(env: &mut JNIEnv<'_>) -> Result<&'static BufferFields, Failure> {
+    if let Some(fields) = BUFFER_FIELDS.get() {
+        return Ok(fields);
+    }
+    let class = env.find_class("java/nio/Buffer")?;
+    let fields = BufferFields {
+        address: env.get_field_id(&class, "address", "J")?,
+        capacity: env.get_field_id(&class, "capacity", "I")?,
+    };
+    let _ = env.delete_local_ref(class);
+    Ok(BUFFER_FIELDS.get_or_init(|| fields))
+}
+
+/// One side of a wrap or unwrap, checked against the bounds of its buffer or array.
+enum Region {
+    /// `length` bytes at `start`, inside a direct buffer.
+    Direct { start: *mut u8, length: usize },
+    /// `length` bytes at `offset` of a `byte[]`, reached by pinning it.
+    Array {
+        array: jni::sys::jarray,
+        offset: usize,
+        length: usize,
+    },
+}
+
+/// A `byte[]` whose elements are pinned with `GetPrimitiveArrayCritical`; released on drop.
+///
+/// While one is held no other JNI function may be called (the JNI rule for critical regions),
+/// so the log bridge holds back its events meanwhile ([`jni_log::hold`]).
+struct PinnedArray {
+    env: *mut jni::sys::JNIEnv,
+    array: jni::sys::jarray,
+    elements: *mut std::ffi::c_void,
+}
+
+impl Drop for PinnedArray {
+    fn drop(&mut self) {
+        // SAFETY: `elements` came from GetPrimitiveArrayCritical on `array` with this `env` on
+        // this thread, and is released exactly once. Mode 0 copies back if the JVM had to copy.
+        unsafe {
+            if let Some(release) = (**self.env).ReleasePrimitiveArrayCritical {
+                release(self.env, self.array, self.elements, 0);
+            }
+        }
+    }
+}
+
+impl Region {
+    /// Locates `length` bytes at `offset` of `object`, a direct `ByteBuffer` or (when
+    /// `is_array`) a `byte[]`, after checking they lie inside it.
+    fn locate(
+        env: &mut JNIEnv<'_>,
+        object: &JObject<'_>,
+        is_array: bool,
+        offset: jint,
+        length: jint,
+        name: &str,
+    ) -> Result<Region, Failure> {
+        let (Ok(offset), Ok(length)) = (usize::try_from(offset), usize::try_from(length)) else {
+            return Err(Failure::new(
+                tls_result::InvalidArgument,
+                format!("{name}: negative range"),
+            ));
+        };
+        if length == 0 {
+            let start = std::ptr::NonNull::dangling().as_ptr();
+            return Ok(Region::Direct { start, length });
+        }
+        if object.is_null() {
+            return Err(Failure::null(name));
+        }
+        let capacity = if is_array {
+            // SAFETY: the Java engine sets the array bit only for a byte[]; the wrapper does not
+            // own the local reference, and `ManuallyDrop` keeps it from being deleted.
+            let array = std::mem::ManuallyDrop::new(unsafe {
+                JPrimitiveArray::<jni::sys::jbyte>::from_raw(object.as_raw())
+            });
+            env.get_array_length(&*array)? as usize
+        } else {
+            let (start, capacity) = direct_buffer(env, object, name)?;
+            check_range(offset, length, capacity, name)?;
+            // SAFETY: offset + length <= capacity, so the range stays inside the buffer.
+            let start = unsafe { start.add(offset) };
+            return Ok(Region::Direct { start, length });
+        };
+        check_range(offset, length, capacity, name)?;
+        Ok(Region::Array {
+            array: object.as_raw(),
+            offset,
+            length,
+        })
+    }
+
+    /// The region's first byte and length, pinning an array.
+    ///
+    /// # Safety
+    ///
+    /// `env` is the current thread's JNI environment, and the array's local reference stays
+    /// valid until the returned pin is dropped.
+    unsafe fn pin(
+        &self,
+        env: *mut jni::sys::JNIEnv,
+    ) -> Result<(*mut u8, usize, Option<PinnedArray>), Failure> {
+        match *self {
+            Region::Direct { start, length } => Ok((start, length, None)),
+            Region::Array {
+                array,
+                offset,
+                length,
+            } => {
+                // SAFETY: the caller's promise; `array` is a live local reference to a byte[].
+                let elements = unsafe {
+                    match (**env).GetPrimitiveArrayCritical {
+                        Some(get) => get(env, array, std::ptr::null_mut()),
+                        None => std::ptr::null_mut(),
+                    }
+                };
+                if elements.is_null() {
+                    return Err(Failure::new(
+                        tls_result::InvalidState,
+                        "the JVM could not pin a byte array",
+                    ));
+                }
+                let pin = PinnedArray {
+                    env,
+                    array,
+                    elements,
+                };
+                // SAFETY: offset + length <= the array's length was checked by `locate`.
+                let start = unsafe { elements.cast::<u8>().add(offset) };
+                Ok((start, length, Some(pin)))
+            }
+        }
+    }
+}
+
+/// A direct buffer's address and capacity.
+fn direct_buffer(
     env: &mut JNIEnv<'_>,
-    buffer: &JByteBuffer<'_>,
-    offset: jint,
-    length: jint,
+    buffer: &JObject<'_>,
     name: &str,
 ) -> Result<(*mut u8, usize), Failure> {
-    if length == 0 {
-        return Ok((std::ptr::NonNull::dangling().as_ptr(), 0));
-    }
-    if buffer.is_null() {
-        return Err(Failure::null(name));
-    }
-    let address = env.get_direct_buffer_address(buffer)?;
-    let capacity = env.get_direct_buffer_capacity(buffer)?;
-    let (Ok(offset), Ok(length)) = (usize::try_from(offset), usize::try_from(length)) else {
+    let fields = buffer_fields(env)?;
+    // The field IDs belong to java.nio.Buffer, of which `buffer` (a ByteBuffer) is an instance,
+    // and the requested types are the fields' types.
+    let address = env
+        .get_field_unchecked(buffer, fields.address, long_type())?
+        .j()?;
+    let capacity = env
+        .get_field_unchecked(buffer, fields.capacity, int_type())?
+        .i()?;
+    if address == 0 {
         return Err(Failure::new(
             tls_result::InvalidArgument,
-            format!("{name}: negative range"),
+            format!("{name}: not a direct buffer"),
         ));
-    };
+    }
+    Ok((address as *mut u8, capacity.max(0) as usize))
+}
+
+fn check_range(offset: usize, length: usize, capacity: usize, name: &str) -> Result<(), Failure> {
     if offset.checked_add(length).is_none_or(|end| end > capacity) {
         return Err(Failure::new(
             tls_result::InvalidArgument,
             format!("{name}: range {offset}+{length} exceeds the capacity {capacity}"),
         ));
     }
-    // SAFETY: offset + length <= capacity was checked, so the result stays inside the buffer.
-    Ok((unsafe { address.add(offset) }, length))
+    Ok(())
 }
 
-/// Borrows the source and destination ranges of a wrap or unwrap, refusing ranges that overlap
-/// (one buffer passed twice), which would alias the destination.
+fn long_type() -> ReturnType {
+    ReturnType::Primitive(Primitive::Long)
+}
+
+fn int_type() -> ReturnType {
+    ReturnType::Primitive(Primitive::Int)
+}
+
+/// Runs one wrap or unwrap over the source and destination the Java engine passed (direct
+/// buffers or byte arrays, as `arrays` says), refusing ranges that overlap (one buffer passed
+/// twice), which would alias the destination.
 #[allow(clippy::too_many_arguments)]
-fn engine_buffers<'a>(
+fn engine_step(
     env: &mut JNIEnv<'_>,
-    src: &JByteBuffer<'_>,
+    conn: jlong,
+    src: &JObject<'_>,
     src_offset: jint,
     src_length: jint,
-    dst: &JByteBuffer<'_>,
+    dst: &JObject<'_>,
     dst_offset: jint,
     dst_length: jint,
-) -> Result<(&'a [u8], &'a mut [u8]), Failure> {
-    let (src_start, src_len) = direct_range(env, src, src_offset, src_length, "src")?;
-    let (dst_start, dst_len) = direct_range(env, dst, dst_offset, dst_length, "dst")?;
+    arrays: jint,
+    step: impl FnOnce(&mut Connection, &[u8], &mut [u8]) -> Result<Step, crate::Error>,
+) -> Result<jlong, Failure> {
+    // SAFETY: see `connection`; the owner argument keeps the Java object alive.
+    let conn = unsafe { connection(conn)? };
+    let src = Region::locate(
+        env,
+        src,
+        arrays & SRC_IS_ARRAY != 0,
+        src_offset,
+        src_length,
+        "src",
+    )?;
+    let dst = Region::locate(
+        env,
+        dst,
+        arrays & DST_IS_ARRAY != 0,
+        dst_offset,
+        dst_length,
+        "dst",
+    )?;
+
+    // Declared before the pins, so the held log events are sent after they are released.
+    let _logs = jni_log::hold();
+    let raw = env.get_raw();
+    // SAFETY: `raw` is this thread's environment; the arrays are this call's arguments, whose
+    // local references outlive the pins, which drop at the end of this function.
+    let (src_start, src_len, _src_pin) = unsafe { src.pin(raw)? };
+    // SAFETY: as above.
+    let (dst_start, dst_len, _dst_pin) = unsafe { dst.pin(raw)? };
     let (src_at, dst_at) = (src_start as usize, dst_start as usize);
     if src_len > 0 && dst_len > 0 && src_at < dst_at + dst_len && dst_at < src_at + src_len {
         return Err(Failure::new(
@@ -505,16 +699,17 @@ fn engine_buffers<'a>(
             "the source and destination ranges overlap",
         ));
     }
-    // SAFETY: both ranges lie inside direct buffers (checked by direct_range), whose memory the
-    // JVM keeps in place while the buffer objects are reachable, which the caller's local
-    // references ensure for this call; the ranges do not overlap (checked above), so the
-    // mutable destination aliases nothing.
-    Ok(unsafe {
+    // SAFETY: both ranges lie inside their buffers or pinned arrays (checked by `locate`), whose
+    // memory stays in place while the buffers are reachable (the caller's local references) or
+    // the pins are held; the ranges do not overlap (checked above), so the mutable destination
+    // aliases nothing.
+    let (src, dst) = unsafe {
         (
             std::slice::from_raw_parts(src_start, src_len),
             std::slice::from_raw_parts_mut(dst_start, dst_len),
         )
-    })
+    };
+    Ok(pack(step(conn, src, dst)?))
 }
 
 fn pack(step: Step) -> jlong {
@@ -531,20 +726,27 @@ extern "system" fn Java_org_tlsctx_Native_connUnwrap<'local>(
     _class: JClass<'local>,
     conn: jlong,
     _owner: JObject<'local>,
-    src: JByteBuffer<'local>,
+    src: JObject<'local>,
     src_offset: jint,
     src_length: jint,
-    dst: JByteBuffer<'local>,
+    dst: JObject<'local>,
     dst_offset: jint,
     dst_length: jint,
+    arrays: jint,
 ) -> jlong {
     boundary(&mut env, 0, |env| {
-        // SAFETY: see `connection`; the owner argument keeps the Java object alive.
-        let conn = unsafe { connection(conn)? };
-        let (src, dst) = engine_buffers(
-            env, &src, src_offset, src_length, &dst, dst_offset, dst_length,
-        )?;
-        Ok(pack(conn.unwrap_record(src, dst)?))
+        engine_step(
+            env,
+            conn,
+            &src,
+            src_offset,
+            src_length,
+            &dst,
+            dst_offset,
+            dst_length,
+            arrays,
+            |conn, src, dst| conn.unwrap_record(src, dst),
+        )
     })
 }
 
@@ -555,20 +757,27 @@ extern "system" fn Java_org_tlsctx_Native_connWrap<'local>(
     _class: JClass<'local>,
     conn: jlong,
     _owner: JObject<'local>,
-    src: JByteBuffer<'local>,
+    src: JObject<'local>,
     src_offset: jint,
     src_length: jint,
-    dst: JByteBuffer<'local>,
+    dst: JObject<'local>,
     dst_offset: jint,
     dst_length: jint,
+    arrays: jint,
 ) -> jlong {
     boundary(&mut env, 0, |env| {
-        // SAFETY: see `connection`; the owner argument keeps the Java object alive.
-        let conn = unsafe { connection(conn)? };
-        let (src, dst) = engine_buffers(
-            env, &src, src_offset, src_length, &dst, dst_offset, dst_length,
-        )?;
-        Ok(pack(conn.wrap_record(src, dst)?))
+        engine_step(
+            env,
+            conn,
+            &src,
+            src_offset,
+            src_length,
+            &dst,
+            dst_offset,
+            dst_length,
+            arrays,
+            |conn, src, dst| conn.wrap_record(src, dst),
+        )
     })
 }
 

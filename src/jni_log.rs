@@ -6,6 +6,7 @@
 //! INFO or above. Events come from Java threads and from the watcher thread alike; the latter
 //! is attached to the JVM as a daemon. Nothing is forwarded when the library is used from C.
 
+use std::cell::RefCell;
 use std::ffi::c_void;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -75,6 +76,41 @@ fn level_code(level: &Level) -> Option<jint> {
 
 struct ToJava;
 
+thread_local! {
+    /// Events held back on this thread while it may not call into the JVM.
+    static HELD: RefCell<Option<Vec<(jint, String, String)>>> = const { RefCell::new(None) };
+}
+
+/// Holds back this thread's events until the returned value is dropped, then sends them.
+///
+/// A JNI function that pins Java arrays (`GetPrimitiveArrayCritical`) may call no other JNI
+/// function until it releases them, so it takes this first and drops it after the release.
+pub(crate) fn hold() -> HeldLogs {
+    let outermost =
+        HELD.with_borrow_mut(|held| held.is_none() && held.replace(Vec::new()).is_none());
+    HeldLogs { outermost }
+}
+
+/// See [`hold`].
+pub(crate) struct HeldLogs {
+    outermost: bool,
+}
+
+impl Drop for HeldLogs {
+    fn drop(&mut self) {
+        if !self.outermost {
+            return;
+        }
+        let events = HELD.with_borrow_mut(Option::take).unwrap_or_default();
+        let Some(logger) = LOGGER.get() else { return };
+        for (level, target, text) in events {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                send(logger, level, &target, &text)
+            }));
+        }
+    }
+}
+
 impl<S: Subscriber> Layer<S> for ToJava {
     fn on_event(&self, event: &Event<'_>, _context: Context<'_, S>) {
         let Some(level) = level_code(event.metadata().level()) else {
@@ -91,7 +127,16 @@ impl<S: Subscriber> Layer<S> for ToJava {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut message = Message::default();
             event.record(&mut message);
-            send(logger, level, target, &message.text)
+            let held = HELD.with_borrow_mut(|held| match held {
+                Some(events) => {
+                    events.push((level, target.to_string(), std::mem::take(&mut message.text)));
+                    true
+                }
+                None => false,
+            });
+            if !held {
+                send(logger, level, target, &message.text);
+            }
         }));
     }
 }

@@ -214,38 +214,48 @@ final class Native {
     /** Frees the connection and its reference to its generation. Idempotence is the caller's. */
     static native void connFree(long conn);
 
+    /** {@code arrays} bit: the source is a {@code byte[]}, not a direct buffer. */
+    static final int SRC_IS_ARRAY = 1;
+
+    /** {@code arrays} bit: the destination is a {@code byte[]}, not a direct buffer. */
+    static final int DST_IS_ARRAY = 2;
+
     /**
      * Reads at most one TLS record from {@code src} and writes its plaintext to {@code dst}.
      *
-     * <p>Both buffers must be direct; positions and limits are not touched. Returns
+     * <p>Each side is a direct {@link ByteBuffer} (offset from its address, its position and
+     * limit untouched) or, where {@code arrays} has its bit, a {@code byte[]} (offset into the
+     * array), which is pinned for the call rather than copied. Returns
      * {@code consumed | produced << 24 | flags << 48}: consumed and produced fit in 24 bits.
      * A TLS alert or protocol error throws.
      */
     static native long connUnwrap(
             long conn,
             Object owner,
-            ByteBuffer src,
+            Object src,
             int srcOffset,
             int srcLength,
-            ByteBuffer dst,
+            Object dst,
             int dstOffset,
-            int dstLength);
+            int dstLength,
+            int arrays);
 
     /**
      * Writes pending TLS bytes (handshake, alerts, close_notify) to {@code dst}; when none are
      * pending and the handshake is done, encrypts at most one record of plaintext from
-     * {@code src}. Both buffers must be direct; src may be null when srcLength is 0. Returns the
-     * same packing as {@link #connUnwrap}.
+     * {@code src}. The sides are passed as for {@link #connUnwrap}; src may be null when
+     * srcLength is 0. Returns the same packing as {@link #connUnwrap}.
      */
     static native long connWrap(
             long conn,
             Object owner,
-            ByteBuffer src,
+            Object src,
             int srcOffset,
             int srcLength,
-            ByteBuffer dst,
+            Object dst,
             int dstOffset,
-            int dstLength);
+            int dstLength,
+            int arrays);
 
     /** The connection's current flags (FLAG_ bits) without moving any bytes. */
     static native int connFlags(long conn, Object owner);

@@ -1,7 +1,6 @@
 package org.tlsctx;
 
 import java.lang.ref.Cleaner;
-import java.nio.ByteBuffer;
 
 /**
  * Owns one native TLS connection pointer and frees it exactly once: by {@link #free()}, or by
@@ -28,16 +27,18 @@ final class NativeConnection {
                 Native.connNew(reloader, client, serverName, alpn, selectAlpn));
     }
 
-    long unwrap(ByteBuffer src, int srcOffset, int srcLength, ByteBuffer dst, int dstOffset,
-            int dstLength) {
+    /** See {@link Native#connUnwrap}; each side is a direct buffer or a byte array. */
+    long unwrap(Object src, int srcOffset, int srcLength, Object dst, int dstOffset,
+            int dstLength, int arrays) {
         return Native.connUnwrap(live(), this, src, srcOffset, srcLength, dst, dstOffset,
-                dstLength);
+                dstLength, arrays);
     }
 
-    long wrap(ByteBuffer src, int srcOffset, int srcLength, ByteBuffer dst, int dstOffset,
-            int dstLength) {
+    /** See {@link Native#connWrap}; each side is a direct buffer or a byte array. */
+    long wrap(Object src, int srcOffset, int srcLength, Object dst, int dstOffset,
+            int dstLength, int arrays) {
         return Native.connWrap(live(), this, src, srcOffset, srcLength, dst, dstOffset,
-                dstLength);
+                dstLength, arrays);
     }
 
     int flags() {

@@ -192,41 +192,57 @@ public final class TlsEngine extends SSLEngine {
             return result(Status.BUFFER_UNDERFLOW, handshakeStatus(conn.flags()), 0, 0);
         }
 
-        ByteBuffer nativeSrc;
+        // Direct buffers are passed by address and array-backed ones pinned by the native side;
+        // only a read-only heap source or several destinations go through a scratch buffer.
+        Object nativeSrc;
         int srcOffset;
         int srcLength;
+        int arrays = 0;
         if (src.isDirect()) {
             nativeSrc = src;
             srcOffset = src.position();
             srcLength = Math.min(src.remaining(), MAX_NATIVE_LENGTH);
+        } else if (src.hasArray()) {
+            nativeSrc = src.array();
+            srcOffset = src.arrayOffset() + src.position();
+            srcLength = Math.min(src.remaining(), MAX_NATIVE_LENGTH);
+            arrays |= Native.SRC_IS_ARRAY;
         } else {
             srcLength = Math.min(src.remaining(), firstRecordLength(src));
-            nativeSrc = srcScratch(srcLength);
-            nativeSrc.clear();
+            ByteBuffer scratch = srcScratch(srcLength);
+            scratch.clear();
             ByteBuffer record = src.duplicate();
             record.limit(record.position() + srcLength);
-            nativeSrc.put(record);
+            scratch.put(record);
+            nativeSrc = scratch;
             srcOffset = 0;
         }
 
         ByteBuffer single = singleWithRoom(dsts, offset, length);
-        ByteBuffer nativeDst;
+        Object nativeDst;
         int dstOffset;
         int dstLength;
         if (single != null && single.isDirect()) {
             nativeDst = single;
             dstOffset = single.position();
             dstLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
+        } else if (single != null && single.hasArray()) {
+            nativeDst = single.array();
+            dstOffset = single.arrayOffset() + single.position();
+            dstLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
+            arrays |= Native.DST_IS_ARRAY;
         } else {
-            nativeDst = dstScratch();
+            single = null;
+            ByteBuffer scratch = dstScratch();
+            nativeDst = scratch;
             dstOffset = 0;
-            dstLength = (int) Math.min(remaining(dsts, offset, length), nativeDst.capacity());
+            dstLength = (int) Math.min(remaining(dsts, offset, length), scratch.capacity());
         }
 
         long packed;
         try {
             packed = conn.unwrap(nativeSrc, srcOffset, srcLength, nativeDst, dstOffset,
-                    dstLength);
+                    dstLength, arrays);
         } catch (TlsException e) {
             throw fail(e);
         }
@@ -236,10 +252,10 @@ public final class TlsEngine extends SSLEngine {
 
         src.position(src.position() + consumed);
         if (produced > 0) {
-            if (nativeDst == single) {
+            if (single != null) {
                 single.position(single.position() + produced);
             } else {
-                scatter(nativeDst, produced, dsts, offset, length);
+                scatter(dstScratch, produced, dsts, offset, length);
             }
         }
         if ((flags & Native.FLAG_CLIENT_HELLO) != 0) {
@@ -287,9 +303,11 @@ public final class TlsEngine extends SSLEngine {
         }
         NativeConnection conn = ensureConnection();
 
-        ByteBuffer nativeSrc = null;
+        // As in unwrap: direct buffers by address, array-backed ones pinned, the rest copied.
+        Object nativeSrc = null;
         int srcOffset = 0;
         int srcLength = 0;
+        int arrays = 0;
         ByteBuffer single = null;
         if (handshakeDone && !outboundClosed) {
             single = singleWithRoom(srcs, offset, length);
@@ -297,32 +315,48 @@ public final class TlsEngine extends SSLEngine {
                 nativeSrc = single;
                 srcOffset = single.position();
                 srcLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
+            } else if (single != null && single.hasArray()) {
+                nativeSrc = single.array();
+                srcOffset = single.arrayOffset() + single.position();
+                srcLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
+                arrays |= Native.SRC_IS_ARRAY;
             } else {
+                single = null;
                 long total = remaining(srcs, offset, length);
                 if (total > 0) {
-                    nativeSrc = srcScratch(TlsSession.APPLICATION_BUFFER_SIZE);
+                    ByteBuffer scratch = srcScratch(TlsSession.APPLICATION_BUFFER_SIZE);
                     srcLength = (int) Math.min(total, TlsSession.APPLICATION_BUFFER_SIZE);
-                    gather(srcs, offset, length, nativeSrc, srcLength);
+                    gather(srcs, offset, length, scratch, srcLength);
+                    nativeSrc = scratch;
                 }
             }
         }
 
-        ByteBuffer nativeDst;
+        Object nativeDst;
         int dstOffset;
         int dstLength;
+        boolean dstScratched = false;
         if (dst.isDirect()) {
             nativeDst = dst;
             dstOffset = dst.position();
             dstLength = Math.min(dst.remaining(), MAX_NATIVE_LENGTH);
+        } else if (dst.hasArray()) {
+            nativeDst = dst.array();
+            dstOffset = dst.arrayOffset() + dst.position();
+            dstLength = Math.min(dst.remaining(), MAX_NATIVE_LENGTH);
+            arrays |= Native.DST_IS_ARRAY;
         } else {
-            nativeDst = dstScratch();
+            ByteBuffer scratch = dstScratch();
+            nativeDst = scratch;
             dstOffset = 0;
-            dstLength = Math.min(dst.remaining(), nativeDst.capacity());
+            dstLength = Math.min(dst.remaining(), scratch.capacity());
+            dstScratched = true;
         }
 
         long packed;
         try {
-            packed = conn.wrap(nativeSrc, srcOffset, srcLength, nativeDst, dstOffset, dstLength);
+            packed = conn.wrap(nativeSrc, srcOffset, srcLength, nativeDst, dstOffset, dstLength,
+                    arrays);
         } catch (TlsException e) {
             throw fail(e);
         }
@@ -331,18 +365,18 @@ public final class TlsEngine extends SSLEngine {
         int flags = flags(packed);
 
         if (consumed > 0) {
-            if (nativeSrc == single) {
+            if (single != null) {
                 single.position(single.position() + consumed);
             } else {
                 advance(srcs, offset, length, consumed);
             }
         }
         if (produced > 0) {
-            if (nativeDst == dst) {
-                dst.position(dst.position() + produced);
+            if (dstScratched) {
+                dstScratch.limit(produced).position(0);
+                dst.put(dstScratch);
             } else {
-                nativeDst.limit(produced).position(0);
-                dst.put(nativeDst);
+                dst.position(dst.position() + produced);
             }
         }
 
@@ -916,7 +950,7 @@ public final class TlsEngine extends SSLEngine {
                 if ((conn.flags() & Native.FLAG_WANTS_WRITE) == 0) {
                     return;
                 }
-                long packed = conn.wrap(null, 0, 0, scratch, 0, scratch.capacity());
+                long packed = conn.wrap(null, 0, 0, scratch, 0, scratch.capacity(), 0);
                 int produced = produced(packed);
                 if (produced == 0) {
                     return;

@@ -2,15 +2,23 @@ package org.tlsctx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.Status;
+import javax.net.ssl.SSLException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The buffer contract JSSE callers rely on: one record per unwrap, overflow loses nothing. */
 class EngineBufferTest {
@@ -121,5 +129,116 @@ class EngineBufferTest {
         assertEquals(Status.OK, result.getStatus());
         assertEquals(16_384, result.bytesConsumed());
         assertEquals(result.bytesProduced(), net.position());
+    }
+
+    /** How a test lays out a buffer: each kind reaches the native side by a different route. */
+    enum Kind {
+        DIRECT,
+        HEAP,
+        /** A heap slice whose array offset is not 0. */
+        HEAP_SLICE,
+        /** Read-only heap: no array to pin, so the engine copies. */
+        READ_ONLY_HEAP;
+
+        /** A buffer of {@code capacity} bytes holding {@code bytes} after a 7-byte lead. */
+        ByteBuffer holding(byte[] bytes, int capacity) {
+            ByteBuffer buffer = empty(capacity);
+            buffer.position(7);
+            buffer.put(bytes).flip().position(7);
+            return this == READ_ONLY_HEAP ? buffer.asReadOnlyBuffer() : buffer;
+        }
+
+        /** An empty buffer of {@code capacity} bytes, positioned past a 7-byte lead. */
+        ByteBuffer empty(int capacity) {
+            ByteBuffer buffer;
+            switch (this) {
+                case DIRECT:
+                    buffer = ByteBuffer.allocateDirect(capacity + 7);
+                    break;
+                case HEAP_SLICE:
+                    buffer = ByteBuffer.allocate(capacity + 20).position(13).slice();
+                    break;
+                default:
+                    buffer = ByteBuffer.allocate(capacity + 7);
+            }
+            return buffer.position(7);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} to {1}")
+    @MethodSource("kindPairs")
+    void recordsRoundTripThroughEveryBufferKind(Kind source, Kind destination) throws Exception {
+        byte[] sent = new byte[5_000];
+        for (int i = 0; i < sent.length; i++) {
+            sent[i] = (byte) (i * 31);
+        }
+
+        // Server to client: the server wraps from `source` into `destination`.
+        ByteBuffer plain = source.holding(sent, sent.length);
+        ByteBuffer net = destination == Kind.READ_ONLY_HEAP
+                ? Kind.HEAP.empty(20_000)
+                : destination.empty(20_000);
+        SSLEngineResult wrapped = server.wrap(plain, net);
+        assertEquals(Status.OK, wrapped.getStatus());
+        assertEquals(sent.length, wrapped.bytesConsumed());
+        assertEquals(7 + sent.length, plain.position());
+        assertEquals(7 + wrapped.bytesProduced(), net.position());
+        net.flip().position(7);
+        ByteBuffer received = ByteBuffer.allocate(20_000);
+        assertEquals(Status.OK, jdkClient.unwrap(net, received).getStatus());
+        assertArrayEquals(sent, Arrays.copyOf(received.array(), received.position()));
+
+        // Client to server: the server unwraps from `source` into `destination`.
+        ByteBuffer record = ByteBuffer.allocate(20_000);
+        jdkClient.wrap(ByteBuffer.wrap(sent), record);
+        record.flip();
+        byte[] recordBytes = Arrays.copyOf(record.array(), record.limit());
+        ByteBuffer tls = source.holding(recordBytes, recordBytes.length);
+        ByteBuffer out = destination == Kind.READ_ONLY_HEAP
+                ? Kind.HEAP.empty(20_000)
+                : destination.empty(20_000);
+        SSLEngineResult unwrapped = server.unwrap(tls, out);
+        assertEquals(Status.OK, unwrapped.getStatus());
+        assertEquals(recordBytes.length, unwrapped.bytesConsumed());
+        assertEquals(sent.length, unwrapped.bytesProduced());
+        assertEquals(7 + recordBytes.length, tls.position());
+        assertEquals(7 + sent.length, out.position());
+        out.flip().position(7);
+        byte[] plaintext = new byte[out.remaining()];
+        out.get(plaintext);
+        assertArrayEquals(sent, plaintext);
+    }
+
+    static Stream<Arguments> kindPairs() {
+        return Arrays.stream(Kind.values()).flatMap(source -> Arrays.stream(Kind.values())
+                .map(destination -> Arguments.of(source, destination)));
+    }
+
+    @Test
+    void disjointSlicesOfOneArrayServeAsSourceAndDestination() throws Exception {
+        byte[] shared = new byte[40_000];
+        for (int i = 0; i < 3_000; i++) {
+            shared[i] = (byte) i;
+        }
+        ByteBuffer plain = ByteBuffer.wrap(shared, 0, 3_000);
+        ByteBuffer net = ByteBuffer.wrap(shared, 10_000, 20_000).slice();
+        SSLEngineResult result = server.wrap(plain, net);
+        assertEquals(Status.OK, result.getStatus());
+        assertEquals(3_000, result.bytesConsumed());
+
+        net.flip();
+        ByteBuffer received = ByteBuffer.allocate(20_000);
+        assertEquals(Status.OK, jdkClient.unwrap(net, received).getStatus());
+        assertArrayEquals(Arrays.copyOf(shared, 3_000),
+                Arrays.copyOf(received.array(), received.position()));
+    }
+
+    @Test
+    void overlappingSourceAndDestinationAreRefused() throws Exception {
+        byte[] shared = new byte[40_000];
+        ByteBuffer plain = ByteBuffer.wrap(shared, 0, 3_000);
+        ByteBuffer net = ByteBuffer.wrap(shared, 1_000, 20_000).slice();
+        SSLException refused = assertThrows(SSLException.class, () -> server.wrap(plain, net));
+        assertTrue(refused.getMessage().contains("overlap"), refused.getMessage());
     }
 }
