@@ -103,8 +103,6 @@ public final class TlsEngine extends SSLEngine {
     private String handshakeApplicationProtocol;
     private String applicationProtocol;
     private ByteBuffer pendingOutput;
-    private ByteBuffer srcScratch;
-    private ByteBuffer dstScratch;
 
     TlsEngine(ReloadingTlsContext source, TlsSessionContext sessionContext, String peerHost,
             int peerPort) {
@@ -219,6 +217,7 @@ public final class TlsEngine extends SSLEngine {
         }
 
         ByteBuffer single = singleWithRoom(dsts, offset, length);
+        ByteBuffer scratchDst = null;
         Object nativeDst;
         int dstOffset;
         int dstLength;
@@ -233,10 +232,10 @@ public final class TlsEngine extends SSLEngine {
             arrays |= Native.DST_IS_ARRAY;
         } else {
             single = null;
-            ByteBuffer scratch = dstScratch();
-            nativeDst = scratch;
+            scratchDst = dstScratch();
+            nativeDst = scratchDst;
             dstOffset = 0;
-            dstLength = (int) Math.min(remaining(dsts, offset, length), scratch.capacity());
+            dstLength = (int) Math.min(remaining(dsts, offset, length), scratchDst.capacity());
         }
 
         long packed;
@@ -255,7 +254,7 @@ public final class TlsEngine extends SSLEngine {
             if (single != null) {
                 single.position(single.position() + produced);
             } else {
-                scatter(dstScratch, produced, dsts, offset, length);
+                scatter(scratchDst, produced, dsts, offset, length);
             }
         }
         if ((flags & Native.FLAG_CLIENT_HELLO) != 0) {
@@ -335,7 +334,7 @@ public final class TlsEngine extends SSLEngine {
         Object nativeDst;
         int dstOffset;
         int dstLength;
-        boolean dstScratched = false;
+        ByteBuffer scratchDst = null;
         if (dst.isDirect()) {
             nativeDst = dst;
             dstOffset = dst.position();
@@ -346,11 +345,10 @@ public final class TlsEngine extends SSLEngine {
             dstLength = Math.min(dst.remaining(), MAX_NATIVE_LENGTH);
             arrays |= Native.DST_IS_ARRAY;
         } else {
-            ByteBuffer scratch = dstScratch();
-            nativeDst = scratch;
+            scratchDst = dstScratch();
+            nativeDst = scratchDst;
             dstOffset = 0;
-            dstLength = Math.min(dst.remaining(), scratch.capacity());
-            dstScratched = true;
+            dstLength = Math.min(dst.remaining(), scratchDst.capacity());
         }
 
         long packed;
@@ -372,9 +370,9 @@ public final class TlsEngine extends SSLEngine {
             }
         }
         if (produced > 0) {
-            if (dstScratched) {
-                dstScratch.limit(produced).position(0);
-                dst.put(dstScratch);
+            if (scratchDst != null) {
+                scratchDst.limit(produced).position(0);
+                dst.put(scratchDst);
             } else {
                 dst.position(dst.position() + produced);
             }
@@ -1001,20 +999,34 @@ public final class TlsEngine extends SSLEngine {
         return result(Status.CLOSED, HandshakeStatus.NOT_HANDSHAKING, 0, size);
     }
 
-    private ByteBuffer srcScratch(int minimumCapacity) {
-        if (srcScratch == null || srcScratch.capacity() < minimumCapacity) {
-            srcScratch = ByteBuffer.allocateDirect(Math.max(SCRATCH_CAPACITY, minimumCapacity));
+    private static ByteBuffer srcScratch(int minimumCapacity) {
+        Scratch scratch = SCRATCH.get();
+        if (scratch.src == null || scratch.src.capacity() < minimumCapacity) {
+            scratch.src = ByteBuffer.allocateDirect(Math.max(SCRATCH_CAPACITY, minimumCapacity));
         }
-        return srcScratch;
+        return scratch.src;
     }
 
-    private ByteBuffer dstScratch() {
-        if (dstScratch == null) {
-            dstScratch = ByteBuffer.allocateDirect(SCRATCH_CAPACITY);
+    private static ByteBuffer dstScratch() {
+        Scratch scratch = SCRATCH.get();
+        if (scratch.dst == null) {
+            scratch.dst = ByteBuffer.allocateDirect(SCRATCH_CAPACITY);
         }
-        dstScratch.clear();
-        return dstScratch;
+        return scratch.dst.clear();
     }
+
+    /**
+     * Direct buffers for the copies the native side cannot avoid (several buffers at once, a
+     * read-only heap source, bytes drained at close). They belong to the thread, not the engine,
+     * so an idle engine holds none: each call fills and empties them before it returns, and
+     * calls on one thread never overlap (an ALPN selector runs after the copies are done).
+     */
+    private static final class Scratch {
+        ByteBuffer src;
+        ByteBuffer dst;
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /**
      * The length of the first TLS record in {@code src} from its header, so a heap source is
