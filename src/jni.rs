@@ -9,7 +9,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use jni::objects::{JClass, JFieldID, JObject, JObjectArray, JPrimitiveArray, JString, JValue};
+use jni::objects::{
+    JByteBuffer, JClass, JFieldID, JObject, JObjectArray, JPrimitiveArray, JString, JValue,
+};
 use jni::signature::{Primitive, ReturnType};
 use jni::sys::{jboolean, jint, jlong, jobjectArray, jstring, JNI_TRUE};
 use jni::JNIEnv;
@@ -439,6 +441,19 @@ unsafe fn connection<'a>(conn: jlong) -> Result<&'a mut Connection, Failure> {
         .ok_or_else(|| Failure::new(tls_result::NullArgument, "the connection was freed"))
 }
 
+/// The JVM's own reading of a direct buffer's address, against which `BufferAddress` checks
+/// its faster one once.
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_directBufferAddress<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    buffer: JByteBuffer<'local>,
+) -> jlong {
+    boundary(&mut env, 0, |env| {
+        Ok(env.get_direct_buffer_address(&buffer)? as jlong)
+    })
+}
+
 #[no_mangle]
 extern "system" fn Java_org_tlsctx_Native_connFree<'local>(
     mut env: JNIEnv<'local>,
@@ -454,10 +469,20 @@ extern "system" fn Java_org_tlsctx_Native_connFree<'local>(
     })
 }
 
-/// `arrays` bit set by the Java engine when the source is a `byte[]` rather than a direct buffer.
-const SRC_IS_ARRAY: jint = 1;
-/// `arrays` bit set when the destination is a `byte[]`.
-const DST_IS_ARRAY: jint = 2;
+/// How the Java engine passes one side of a wrap or unwrap: two bits per side in `kinds`, the
+/// source's in bits 0-1 and the destination's in bits 2-3.
+mod side_kind {
+    use jni::sys::jint;
+
+    /// A direct `ByteBuffer`; the position is an offset from its address.
+    pub const DIRECT_BUFFER: jint = 0;
+    /// A `byte[]`; the position is an offset into it, which is pinned for the call.
+    pub const ARRAY: jint = 1;
+    /// A direct `ByteBuffer` whose address the Java side read itself: the position is the
+    /// absolute address of the first byte, and the buffer object is passed only to keep it
+    /// reachable for the call.
+    pub const ADDRESS: jint = 2;
+}
 
 /// The field IDs of `java.nio.Buffer.address` and `java.nio.Buffer.capacity`.
 ///
@@ -519,17 +544,18 @@ impl Drop for PinnedArray {
 }
 
 impl Region {
-    /// Locates `length` bytes at `offset` of `object`, a direct `ByteBuffer` or (when
-    /// `is_array`) a `byte[]`, after checking they lie inside it.
+    /// Locates `length` bytes at `position` of `object`, passed as `kind` says (see
+    /// [`side_kind`]), after checking they lie inside it where the JVM can tell.
     fn locate(
         env: &mut JNIEnv<'_>,
         object: &JObject<'_>,
-        is_array: bool,
-        offset: jint,
+        kind: jint,
+        position: jlong,
         length: jint,
         name: &str,
     ) -> Result<Region, Failure> {
-        let (Ok(offset), Ok(length)) = (usize::try_from(offset), usize::try_from(length)) else {
+        let (Ok(position), Ok(length)) = (usize::try_from(position), usize::try_from(length))
+        else {
             return Err(Failure::new(
                 tls_result::InvalidArgument,
                 format!("{name}: negative range"),
@@ -542,26 +568,38 @@ impl Region {
         if object.is_null() {
             return Err(Failure::null(name));
         }
-        let capacity = if is_array {
-            // SAFETY: the Java engine sets the array bit only for a byte[]; the wrapper does not
-            // own the local reference, and `ManuallyDrop` keeps it from being deleted.
-            let array = std::mem::ManuallyDrop::new(unsafe {
-                JPrimitiveArray::<jni::sys::jbyte>::from_raw(object.as_raw())
-            });
-            env.get_array_length(&*array)? as usize
-        } else {
-            let (start, capacity) = direct_buffer(env, object, name)?;
-            check_range(offset, length, capacity, name)?;
-            // SAFETY: offset + length <= capacity, so the range stays inside the buffer.
-            let start = unsafe { start.add(offset) };
-            return Ok(Region::Direct { start, length });
-        };
-        check_range(offset, length, capacity, name)?;
-        Ok(Region::Array {
-            array: object.as_raw(),
-            offset,
-            length,
-        })
+        match kind {
+            side_kind::ADDRESS if position == 0 => Err(Failure::null(name)),
+            side_kind::ADDRESS => Ok(Region::Direct {
+                start: position as *mut u8,
+                length,
+            }),
+            side_kind::ARRAY => {
+                // SAFETY: the Java engine passes this kind only for a byte[]; `ManuallyDrop`
+                // keeps the wrapper from deleting a local reference it does not own.
+                let array = std::mem::ManuallyDrop::new(unsafe {
+                    JPrimitiveArray::<jni::sys::jbyte>::from_raw(object.as_raw())
+                });
+                let capacity = env.get_array_length(&*array)? as usize;
+                check_range(position, length, capacity, name)?;
+                Ok(Region::Array {
+                    array: object.as_raw(),
+                    offset: position,
+                    length,
+                })
+            }
+            side_kind::DIRECT_BUFFER => {
+                let (start, capacity) = direct_buffer(env, object, name)?;
+                check_range(position, length, capacity, name)?;
+                // SAFETY: position + length <= capacity, so the range stays inside the buffer.
+                let start = unsafe { start.add(position) };
+                Ok(Region::Direct { start, length })
+            }
+            _ => Err(Failure::new(
+                tls_result::InvalidArgument,
+                format!("{name}: unknown buffer kind {kind}"),
+            )),
+        }
     }
 
     /// The region's first byte and length, pinning an array.
@@ -650,42 +688,29 @@ fn int_type() -> ReturnType {
 }
 
 /// Runs one wrap or unwrap over the source and destination the Java engine passed (direct
-/// buffers or byte arrays, as `arrays` says), refusing ranges that overlap (one buffer passed
+/// buffers or byte arrays, as `kinds` says), refusing ranges that overlap (one buffer passed
 /// twice), which would alias the destination.
 #[allow(clippy::too_many_arguments)]
 fn engine_step(
     env: &mut JNIEnv<'_>,
     conn: jlong,
     src: &JObject<'_>,
-    src_offset: jint,
+    src_position: jlong,
     src_length: jint,
     dst: &JObject<'_>,
-    dst_offset: jint,
+    dst_position: jlong,
     dst_length: jint,
-    arrays: jint,
+    kinds: jint,
     step: impl FnOnce(&mut Connection, &[u8], &mut [u8]) -> Result<Step, crate::Error>,
 ) -> Result<jlong, Failure> {
     // SAFETY: see `connection`; the owner argument keeps the Java object alive.
     let conn = unsafe { connection(conn)? };
-    let src = Region::locate(
-        env,
-        src,
-        arrays & SRC_IS_ARRAY != 0,
-        src_offset,
-        src_length,
-        "src",
-    )?;
-    let dst = Region::locate(
-        env,
-        dst,
-        arrays & DST_IS_ARRAY != 0,
-        dst_offset,
-        dst_length,
-        "dst",
-    )?;
+    let src = Region::locate(env, src, kinds & 3, src_position, src_length, "src")?;
+    let dst = Region::locate(env, dst, kinds >> 2 & 3, dst_position, dst_length, "dst")?;
+    let pins_arrays = matches!(src, Region::Array { .. }) || matches!(dst, Region::Array { .. });
 
     // Declared before the pins, so the held log events are sent after they are released.
-    let _logs = jni_log::hold();
+    let _logs = pins_arrays.then(jni_log::hold);
     let raw = env.get_raw();
     // SAFETY: `raw` is this thread's environment; the arrays are this call's arguments, whose
     // local references outlive the pins, which drop at the end of this function.
@@ -699,9 +724,9 @@ fn engine_step(
             "the source and destination ranges overlap",
         ));
     }
-    // SAFETY: both ranges lie inside their buffers or pinned arrays (checked by `locate`), whose
-    // memory stays in place while the buffers are reachable (the caller's local references) or
-    // the pins are held; the ranges do not overlap (checked above), so the mutable destination
+    // SAFETY: both ranges lie inside their buffers or pinned arrays (checked by `locate`, or for
+    // an address computed by the Java engine from the buffer's position and limit), whose memory
+    // stays in place while the buffers are reachable (the call's arguments) or the pins are held; the ranges do not overlap (checked above), so the mutable destination
     // aliases nothing.
     let (src, dst) = unsafe {
         (
@@ -727,24 +752,24 @@ extern "system" fn Java_org_tlsctx_Native_connUnwrap<'local>(
     conn: jlong,
     _owner: JObject<'local>,
     src: JObject<'local>,
-    src_offset: jint,
+    src_position: jlong,
     src_length: jint,
     dst: JObject<'local>,
-    dst_offset: jint,
+    dst_position: jlong,
     dst_length: jint,
-    arrays: jint,
+    kinds: jint,
 ) -> jlong {
     boundary(&mut env, 0, |env| {
         engine_step(
             env,
             conn,
             &src,
-            src_offset,
+            src_position,
             src_length,
             &dst,
-            dst_offset,
+            dst_position,
             dst_length,
-            arrays,
+            kinds,
             |conn, src, dst| conn.unwrap_record(src, dst),
         )
     })
@@ -758,24 +783,24 @@ extern "system" fn Java_org_tlsctx_Native_connWrap<'local>(
     conn: jlong,
     _owner: JObject<'local>,
     src: JObject<'local>,
-    src_offset: jint,
+    src_position: jlong,
     src_length: jint,
     dst: JObject<'local>,
-    dst_offset: jint,
+    dst_position: jlong,
     dst_length: jint,
-    arrays: jint,
+    kinds: jint,
 ) -> jlong {
     boundary(&mut env, 0, |env| {
         engine_step(
             env,
             conn,
             &src,
-            src_offset,
+            src_position,
             src_length,
             &dst,
-            dst_offset,
+            dst_position,
             dst_length,
-            arrays,
+            kinds,
             |conn, src, dst| conn.wrap_record(src, dst),
         )
     })

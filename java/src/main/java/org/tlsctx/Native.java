@@ -214,31 +214,46 @@ final class Native {
     /** Frees the connection and its reference to its generation. Idempotence is the caller's. */
     static native void connFree(long conn);
 
-    /** {@code arrays} bit: the source is a {@code byte[]}, not a direct buffer. */
-    static final int SRC_IS_ARRAY = 1;
+    /** The address of a direct buffer's first byte, as the JVM reports it. */
+    static native long directBufferAddress(ByteBuffer direct);
 
-    /** {@code arrays} bit: the destination is a {@code byte[]}, not a direct buffer. */
-    static final int DST_IS_ARRAY = 2;
+    /**
+     * How one side of {@link #connUnwrap} or {@link #connWrap} is passed: the source's kind in
+     * bits 0-1 of {@code kinds}, the destination's in bits 2-3.
+     */
+    static final int KIND_DIRECT_BUFFER = 0;
+
+    /** The side is a {@code byte[]}; its position is an offset into the array. */
+    static final int KIND_ARRAY = 1;
+
+    /**
+     * The side is a direct buffer whose address {@link BufferAddress} read: its position is the
+     * absolute address of the first byte. The buffer is still passed, to keep it reachable.
+     */
+    static final int KIND_ADDRESS = 2;
+
+    /** Shift of the destination's kind in {@code kinds}. */
+    static final int DST_KIND_SHIFT = 2;
 
     /**
      * Reads at most one TLS record from {@code src} and writes its plaintext to {@code dst}.
      *
-     * <p>Each side is a direct {@link ByteBuffer} (offset from its address, its position and
-     * limit untouched) or, where {@code arrays} has its bit, a {@code byte[]} (offset into the
-     * array), which is pinned for the call rather than copied. Returns
-     * {@code consumed | produced << 24 | flags << 48}: consumed and produced fit in 24 bits.
-     * A TLS alert or protocol error throws.
+     * <p>Each side is a direct {@link ByteBuffer} (by default: the position is an offset from
+     * its address, its position and limit untouched), a {@code byte[]} pinned for the call
+     * rather than copied, or an absolute address, as {@code kinds} says ({@link #KIND_ARRAY},
+     * {@link #KIND_ADDRESS}). Returns {@code consumed | produced << 24 | flags << 48}: consumed
+     * and produced fit in 24 bits. A TLS alert or protocol error throws.
      */
     static native long connUnwrap(
             long conn,
             Object owner,
             Object src,
-            int srcOffset,
+            long srcPosition,
             int srcLength,
             Object dst,
-            int dstOffset,
+            long dstPosition,
             int dstLength,
-            int arrays);
+            int kinds);
 
     /**
      * Writes pending TLS bytes (handshake, alerts, close_notify) to {@code dst}; when none are
@@ -250,12 +265,12 @@ final class Native {
             long conn,
             Object owner,
             Object src,
-            int srcOffset,
+            long srcPosition,
             int srcLength,
             Object dst,
-            int dstOffset,
+            long dstPosition,
             int dstLength,
-            int arrays);
+            int kinds);
 
     /** The connection's current flags (FLAG_ bits) without moving any bytes. */
     static native int connFlags(long conn, Object owner);

@@ -28,17 +28,17 @@ final class NativeConnection {
     }
 
     /** See {@link Native#connUnwrap}; each side is a direct buffer or a byte array. */
-    long unwrap(Object src, int srcOffset, int srcLength, Object dst, int dstOffset,
-            int dstLength, int arrays) {
-        return Native.connUnwrap(live(), this, src, srcOffset, srcLength, dst, dstOffset,
-                dstLength, arrays);
+    long unwrap(Object src, long srcPosition, int srcLength, Object dst, long dstPosition,
+            int dstLength, int kinds) {
+        return Native.connUnwrap(live(), this, src, srcPosition, srcLength, dst, dstPosition,
+                dstLength, kinds);
     }
 
     /** See {@link Native#connWrap}; each side is a direct buffer or a byte array. */
-    long wrap(Object src, int srcOffset, int srcLength, Object dst, int dstOffset,
-            int dstLength, int arrays) {
-        return Native.connWrap(live(), this, src, srcOffset, srcLength, dst, dstOffset,
-                dstLength, arrays);
+    long wrap(Object src, long srcPosition, int srcLength, Object dst, long dstPosition,
+            int dstLength, int kinds) {
+        return Native.connWrap(live(), this, src, srcPosition, srcLength, dst, dstPosition,
+                dstLength, kinds);
     }
 
     int flags() {

@@ -193,55 +193,42 @@ public final class TlsEngine extends SSLEngine {
         // Direct buffers are passed by address and array-backed ones pinned by the native side;
         // only a read-only heap source or several destinations go through a scratch buffer.
         Object nativeSrc;
-        int srcOffset;
+        long srcPosition;
         int srcLength;
-        int arrays = 0;
-        if (src.isDirect()) {
-            nativeSrc = src;
-            srcOffset = src.position();
+        int kinds;
+        if (passable(src)) {
+            nativeSrc = target(src);
+            srcPosition = nativePosition(src);
             srcLength = Math.min(src.remaining(), MAX_NATIVE_LENGTH);
-        } else if (src.hasArray()) {
-            nativeSrc = src.array();
-            srcOffset = src.arrayOffset() + src.position();
-            srcLength = Math.min(src.remaining(), MAX_NATIVE_LENGTH);
-            arrays |= Native.SRC_IS_ARRAY;
+            kinds = kind(src);
         } else {
             srcLength = Math.min(src.remaining(), firstRecordLength(src));
             ByteBuffer scratch = srcScratch(srcLength);
             scratch.clear();
             ByteBuffer record = src.duplicate();
             record.limit(record.position() + srcLength);
-            scratch.put(record);
+            scratch.put(record).flip();
             nativeSrc = scratch;
-            srcOffset = 0;
+            srcPosition = nativePosition(scratch);
+            kinds = kind(scratch);
         }
 
         ByteBuffer single = singleWithRoom(dsts, offset, length);
         ByteBuffer scratchDst = null;
-        Object nativeDst;
-        int dstOffset;
-        int dstLength;
-        if (single != null && single.isDirect()) {
-            nativeDst = single;
-            dstOffset = single.position();
-            dstLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
-        } else if (single != null && single.hasArray()) {
-            nativeDst = single.array();
-            dstOffset = single.arrayOffset() + single.position();
-            dstLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
-            arrays |= Native.DST_IS_ARRAY;
-        } else {
+        if (single == null || !passable(single)) {
             single = null;
             scratchDst = dstScratch();
-            nativeDst = scratchDst;
-            dstOffset = 0;
-            dstLength = (int) Math.min(remaining(dsts, offset, length), scratchDst.capacity());
         }
+        ByteBuffer nativeDst = single != null ? single : scratchDst;
+        int dstLength = single != null
+                ? Math.min(single.remaining(), MAX_NATIVE_LENGTH)
+                : (int) Math.min(remaining(dsts, offset, length), scratchDst.capacity());
+        kinds |= kind(nativeDst) << Native.DST_KIND_SHIFT;
 
         long packed;
         try {
-            packed = conn.unwrap(nativeSrc, srcOffset, srcLength, nativeDst, dstOffset,
-                    dstLength, arrays);
+            packed = conn.unwrap(nativeSrc, srcPosition, srcLength, target(nativeDst),
+                    nativePosition(nativeDst), dstLength, kinds);
         } catch (TlsException e) {
             throw fail(e);
         }
@@ -304,21 +291,17 @@ public final class TlsEngine extends SSLEngine {
 
         // As in unwrap: direct buffers by address, array-backed ones pinned, the rest copied.
         Object nativeSrc = null;
-        int srcOffset = 0;
+        long srcPosition = 0;
         int srcLength = 0;
-        int arrays = 0;
+        int kinds = 0;
         ByteBuffer single = null;
         if (handshakeDone && !outboundClosed) {
             single = singleWithRoom(srcs, offset, length);
-            if (single != null && single.isDirect()) {
-                nativeSrc = single;
-                srcOffset = single.position();
+            if (single != null && passable(single)) {
+                nativeSrc = target(single);
+                srcPosition = nativePosition(single);
                 srcLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
-            } else if (single != null && single.hasArray()) {
-                nativeSrc = single.array();
-                srcOffset = single.arrayOffset() + single.position();
-                srcLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
-                arrays |= Native.SRC_IS_ARRAY;
+                kinds = kind(single);
             } else {
                 single = null;
                 long total = remaining(srcs, offset, length);
@@ -326,35 +309,26 @@ public final class TlsEngine extends SSLEngine {
                     ByteBuffer scratch = srcScratch(TlsSession.APPLICATION_BUFFER_SIZE);
                     srcLength = (int) Math.min(total, TlsSession.APPLICATION_BUFFER_SIZE);
                     gather(srcs, offset, length, scratch, srcLength);
+                    scratch.flip();
                     nativeSrc = scratch;
+                    srcPosition = nativePosition(scratch);
+                    kinds = kind(scratch);
                 }
             }
         }
 
-        Object nativeDst;
-        int dstOffset;
-        int dstLength;
-        ByteBuffer scratchDst = null;
-        if (dst.isDirect()) {
-            nativeDst = dst;
-            dstOffset = dst.position();
-            dstLength = Math.min(dst.remaining(), MAX_NATIVE_LENGTH);
-        } else if (dst.hasArray()) {
-            nativeDst = dst.array();
-            dstOffset = dst.arrayOffset() + dst.position();
-            dstLength = Math.min(dst.remaining(), MAX_NATIVE_LENGTH);
-            arrays |= Native.DST_IS_ARRAY;
-        } else {
-            scratchDst = dstScratch();
-            nativeDst = scratchDst;
-            dstOffset = 0;
+        ByteBuffer scratchDst = passable(dst) ? null : dstScratch();
+        ByteBuffer nativeDst = scratchDst == null ? dst : scratchDst;
+        int dstLength = Math.min(nativeDst.remaining(), MAX_NATIVE_LENGTH);
+        if (scratchDst != null) {
             dstLength = Math.min(dst.remaining(), scratchDst.capacity());
         }
+        kinds |= kind(nativeDst) << Native.DST_KIND_SHIFT;
 
         long packed;
         try {
-            packed = conn.wrap(nativeSrc, srcOffset, srcLength, nativeDst, dstOffset, dstLength,
-                    arrays);
+            packed = conn.wrap(nativeSrc, srcPosition, srcLength, target(nativeDst),
+                    nativePosition(nativeDst), dstLength, kinds);
         } catch (TlsException e) {
             throw fail(e);
         }
@@ -948,7 +922,8 @@ public final class TlsEngine extends SSLEngine {
                 if ((conn.flags() & Native.FLAG_WANTS_WRITE) == 0) {
                     return;
                 }
-                long packed = conn.wrap(null, 0, 0, scratch, 0, scratch.capacity(), 0);
+                long packed = conn.wrap(null, 0, 0, scratch, nativePosition(scratch),
+                        scratch.capacity(), kind(scratch) << Native.DST_KIND_SHIFT);
                 int produced = produced(packed);
                 if (produced == 0) {
                     return;
@@ -997,6 +972,37 @@ public final class TlsEngine extends SSLEngine {
         pendingOutput = null;
         outboundDone = true;
         return result(Status.CLOSED, HandshakeStatus.NOT_HANDSHAKING, 0, size);
+    }
+
+    /**
+     * Whether the native side can reach {@code buffer} in place: a direct buffer by its address,
+     * or a writable heap buffer by pinning its array. A read-only heap buffer has no accessible
+     * array and is copied.
+     */
+    private static boolean passable(ByteBuffer buffer) {
+        return buffer.isDirect() || buffer.hasArray();
+    }
+
+    /** What the native call receives for a {@linkplain #passable passable} buffer. */
+    private static Object target(ByteBuffer buffer) {
+        return buffer.isDirect() ? buffer : buffer.array();
+    }
+
+    /** The {@code Native.KIND_} of a passable buffer. */
+    private static int kind(ByteBuffer buffer) {
+        if (!buffer.isDirect()) {
+            return Native.KIND_ARRAY;
+        }
+        return BufferAddress.AVAILABLE ? Native.KIND_ADDRESS : Native.KIND_DIRECT_BUFFER;
+    }
+
+    /** Where a passable buffer's position lies, in the terms of its {@link #kind}. */
+    private static long nativePosition(ByteBuffer buffer) {
+        if (!buffer.isDirect()) {
+            return buffer.arrayOffset() + buffer.position();
+        }
+        long base = BufferAddress.AVAILABLE ? BufferAddress.of(buffer) : 0;
+        return base + buffer.position();
     }
 
     private static ByteBuffer srcScratch(int minimumCapacity) {
