@@ -486,9 +486,11 @@ mod side_kind {
 
 /// The field IDs of `java.nio.Buffer.address` and `java.nio.Buffer.capacity`.
 ///
-/// Reading them directly spares the `IsInstanceOf` check that `GetDirectBufferAddress` and
-/// `GetDirectBufferCapacity` each make, which cost about 8% of a 1 KiB record. The Java engine
-/// passes only buffers whose `isDirect()` is true, so the fields hold the native address.
+/// Used where the Java side cannot read a buffer's address itself (from JDK 24, see
+/// `BufferAddress`). Reading the fields directly spares the `IsInstanceOf` check that
+/// `GetDirectBufferAddress` and `GetDirectBufferCapacity` each make, which cost about 8% of a
+/// 1 KiB record. The Java engine passes only buffers whose `isDirect()` is true, so the fields
+/// hold the native address.
 struct BufferFields {
     address: JFieldID,
     capacity: JFieldID,

@@ -29,6 +29,7 @@ final class BufferAddress {
         long offset = -1;
         if (Runtime.version().feature() < 24) {
             try {
+                NativeLibrary.ensureLoaded();
                 Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
                 Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
                 theUnsafe.setAccessible(true);
