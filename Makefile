@@ -40,13 +40,21 @@ java-install: build
 demo: setup java-install
 	cd java/demo && $(GRADLE) run
 
-# 100,000 ECDSA P-256 swaps and the cost of current(); `make bench-reload RELOADS=10000` for fewer.
+# 100,000 ECDSA P-256 swaps, a tenth as many RSA-2048 swaps and the cost of current(); writes
+# target/bench/reload.md. `make bench-reload RELOADS=10000` for fewer.
 .PHONY: bench-reload
 bench-reload:
 	$(CARGO) run --release --example reload_bench -- $(or $(RELOADS),100000)
 
-# The engine side by side with the JDK's and netty-tcnative's, and memory per rotation; prints
-# a table and writes docs/benchmarks.md. About ten minutes; not part of `make test`.
+# The C ABI against rustls called directly: server handshakes and records, in memory (criterion).
+# Prints a table and writes it to target/bench/ffi.md. A few minutes.
+.PHONY: bench-ffi
+bench-ffi:
+	$(CARGO) bench --bench ffi
+
+# The engine side by side with the JDK's and netty-tcnative's, memory per rotation, the C ABI
+# against rustls called directly, and reloads; prints the figures and writes docs/benchmarks.md.
+# About fifteen minutes; not part of `make test`.
 .PHONY: bench
 bench:
 	sh scripts/bench.sh

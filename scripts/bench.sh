@@ -1,7 +1,8 @@
 #!/bin/sh
-# `make bench`: the tlsctx engine against the JDK's and netty-tcnative's (JMH, in memory), and
-# resident memory per certificate rotation; prints one report and writes docs/benchmarks.md.
-# About ten minutes on two cores.
+# `make bench`: the tlsctx engine against the JDK's and netty-tcnative's (JMH, in memory),
+# resident memory per certificate rotation, the C ABI against rustls called directly (criterion)
+# and reloads; prints the figures and writes docs/benchmarks.md. About fifteen minutes on two
+# cores.
 #
 # JMH settings are kept short on purpose (1 fork, 2 warm-up and 3 measured iterations of 1 s):
 # enough to rank the engines, not to resolve differences of a few percent. Override them with
@@ -46,3 +47,12 @@ done
 mkdir -p docs
 java -cp java/bench/target/benchmarks.jar org.tlsctx.bench.Report "$results/jmh.csv" \
     "$results/rotation.txt" docs/benchmarks.md "$jmh_opts"
+
+# The C ABI against rustls called directly, then reloads and lookups; each writes a Markdown
+# section that follows the Java report.
+cargo bench --bench ffi
+cargo run --release --example reload_bench -- "${RELOADS:-100000}"
+for section in target/bench/ffi.md target/bench/reload.md; do
+    printf '\n' >> docs/benchmarks.md
+    cat "$section" >> docs/benchmarks.md
+done
