@@ -45,8 +45,9 @@ demo: setup java-install
 bench-reload:
 	$(CARGO) run --release --example reload_bench -- $(or $(RELOADS),100000)
 
-# The engine side by side with the JDK's and netty-tcnative's, and memory per rotation; prints
-# a table and writes docs/benchmarks.md. About ten minutes; not part of `make test`.
+# The engine side by side with the JDK's and netty-tcnative's (in memory and through Netty on
+# loopback), memory per idle connection and per rotation; prints the tables and writes
+# docs/benchmarks.md. About fifteen minutes; not part of `make test`.
 .PHONY: bench
 bench:
 	sh scripts/bench.sh
