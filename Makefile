@@ -52,9 +52,10 @@ bench-reload:
 bench-ffi:
 	$(CARGO) bench --bench ffi
 
-# The engine side by side with the JDK's and netty-tcnative's, memory per rotation, the C ABI
-# against rustls called directly, and reloads; prints the figures and writes docs/benchmarks.md.
-# About fifteen minutes; not part of `make test`.
+# The engine side by side with the JDK's and netty-tcnative's (in memory and through Netty on
+# loopback), memory per idle connection and per rotation, the C ABI against rustls called
+# directly, and reloads; prints the figures and writes docs/benchmarks.md. About twenty minutes;
+# not part of `make test`.
 .PHONY: bench
 bench:
 	sh scripts/bench.sh

@@ -6,16 +6,20 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Turns JMH's CSV results (and the rotation lines of {@link RotationMemory}) into one Markdown
- * table of engine figures and tlsctx's ratios to the JDK and netty-tcnative, with the targets of
- * the performance issue marked met or missed. Prints it and writes it to a file.
+ * Turns JMH's CSV results (and the lines of {@link RotationMemory}, {@link NettyHandshakes} and
+ * {@link IdleMemory}) into Markdown tables of engine figures and tlsctx's ratios to the JDK and
+ * netty-tcnative, with the targets of the performance issue marked met or missed. Prints them
+ * and writes them to a file.
  *
- * <p>Usage: {@code Report <jmh.csv> <rotation.txt or -> <output.md> <jmh settings>}.
+ * <p>Usage: {@code Report <jmh.csv> <rotation.txt or -> <output.md> <jmh settings>
+ * [<netty.txt or -> [<idle.txt or ->]]}; a file that is missing or {@code -} leaves its section
+ * out.
  */
 public final class Report {
     private static final String[] ENGINES = {"TLSCTX", "JDK", "TCNATIVE"};
@@ -24,10 +28,10 @@ public final class Report {
 
     public static void main(String[] args) throws IOException {
         Map<String, Double> scores = readJmhCsv(Path.of(args[0]));
-        List<String> rotationLines = args[1].equals("-") || !Files.exists(Path.of(args[1]))
-                ? List.of()
-                : Files.readAllLines(Path.of(args[1]));
+        List<String> rotationLines = readLines(args, 1);
         String settings = args[3];
+        List<String> nettyLines = readLines(args, 4);
+        List<String> idleLines = readLines(args, 5);
 
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
@@ -37,7 +41,8 @@ public final class Report {
                 .append(".\nJMH 1.37, ").append(settings).append(".\n\n");
         md.append("Engines: **tlsctx** `TlsEngine` (rustls, aws-lc-rs), **JDK** 17 `SSLEngine`, "
                 + "**tcnative** netty-tcnative-boringssl-static 2.0.84.Final through Netty "
-                + "4.2.18.Final (`SslProvider.OPENSSL`). All in memory, one thread, no sockets.\n\n");
+                + "4.2.18.Final (`SslProvider.OPENSSL`). The JMH tables run in memory, on one "
+                + "thread, without sockets.\n\n");
 
         md.append("## Handshakes per second (server engine varies, JDK client as the peer)\n\n");
         md.append("Full handshakes (no resumption), AES-128-GCM suites offered by the client, "
@@ -88,6 +93,9 @@ public final class Report {
             }
         }
 
+        appendNetty(md, nettyLines, scores);
+        appendIdleMemory(md, idleLines);
+
         if (!rotationLines.isEmpty()) {
             md.append("\n## Native memory per rotation\n\n");
             md.append("Resident memory (VmRSS) growth per 1,000 rotations in one JVM with a "
@@ -112,6 +120,150 @@ public final class Report {
 
         System.out.print(md);
         Files.writeString(Path.of(args[2]), md.toString());
+    }
+
+    /**
+     * The section of {@link NettyHandshakes} lines: wall-clock and per-server-CPU handshake
+     * rates, each with tlsctx's ratios and the handshake targets.
+     */
+    private static void appendNetty(StringBuilder md, List<String> lines,
+            Map<String, Double> scores) {
+        String client = null;
+        String setup = null;
+        long failures = 0;
+        for (String line : lines) {
+            String[] f = line.trim().split(" ");
+            if (f.length != 11 || !f[0].equals("netty")) {
+                continue;
+            }
+            String row = f[2] + "|" + f[3] + "|" + f[1];
+            scores.put("netty|" + row, Double.parseDouble(f[8]));
+            scores.put("netty-cpu|" + row, Double.parseDouble(f[9]));
+            failures += Long.parseLong(f[10]);
+            client = f[4];
+            setup = f[5] + " connections in flight, median of " + f[7] + " windows of " + f[6]
+                    + " s after a warm-up";
+        }
+        if (client == null) {
+            return;
+        }
+        md.append("\n## Handshakes per second through Netty on loopback\n\n");
+        md.append("A Netty 4.2 server (NIO, one event loop thread that accepts and serves every "
+                + "connection) on 127.0.0.1 whose `SslHandler` engine varies: tlsctx through "
+                + "`TlsNettyContext`, the JDK's through `SslProvider.JDK`, tcnative through "
+                + "`SslProvider.OPENSSL`. The same client for all three: a Netty client with "
+                + "the ").append(client.equals("jdk") ? "JDK" : "netty-tcnative")
+                .append(" engine on one more event loop thread, not verifying the server "
+                + "(verification is client work), keeping ").append(setup)
+                .append(". Each connection connects, waits for its handshake, and closes; "
+                + "clients never resume, so every handshake is a full one. Same identities, "
+                + "versions and suites as the in-memory tables. Targets: tlsctx >= 5x JDK and "
+                + ">= 1.0x tcnative.\n\n");
+        md.append("Handshakes completed by the server per second of wall-clock time. On a "
+                + "machine with few cores the client shares the CPU, so a fast server shows "
+                + "less than its own speed here:\n\n");
+        appendHandshakeTable(md, scores, "netty|");
+        md.append("\nHandshakes per second of CPU time of the server's event loop thread (TCP "
+                + "accept and close, Netty's pipeline and the engine), over all windows; this "
+                + "does not depend on the client:\n\n");
+        appendHandshakeTable(md, scores, "netty-cpu|");
+        if (failures > 0) {
+            md.append("\n").append(failures).append(" handshakes failed during these runs.\n");
+        }
+    }
+
+    private static void appendHandshakeTable(StringBuilder md, Map<String, Double> scores,
+            String prefix) {
+        md.append("| protocol | key | tlsctx | JDK | tcnative | tlsctx/JDK | tlsctx/tcnative |\n");
+        md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+        for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
+            for (String key : new String[] {"ecdsa-p256", "rsa-2048"}) {
+                String row = prefix + protocol + "|" + key;
+                if (scores.containsKey(row + "|TLSCTX") || scores.containsKey(row + "|JDK")
+                        || scores.containsKey(row + "|TCNATIVE")) {
+                    appendRow(md, protocol + " | " + key, scores, row, 5.0, 1.0);
+                }
+            }
+        }
+    }
+
+    /**
+     * The section of {@link IdleMemory} lines: native and heap bytes per idle connection of
+     * each engine, and whether tlsctx holds less native memory than tcnative.
+     */
+    private static void appendIdleMemory(StringBuilder md, List<String> lines) {
+        // protocol|key|buffers -> engine -> {heap, native, direct}
+        Map<String, Map<String, long[]>> rows = new LinkedHashMap<>();
+        String connections = null;
+        for (String line : lines) {
+            String[] f = line.trim().split(" ");
+            if (f.length != 11 || !f[0].equals("idle")) {
+                continue;
+            }
+            connections = f[5];
+            rows.computeIfAbsent(f[2] + "|" + f[3] + "|" + f[4], k -> new HashMap<>())
+                    .put(f[1], new long[] {Long.parseLong(f[6]), Long.parseLong(f[7]),
+                        Long.parseLong(f[8])});
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        md.append("\n## Memory per idle connection\n\n");
+        md.append("Each engine in its own JVM (`-Xms512m -Xmx512m -XX:+AlwaysPreTouch "
+                + "-XX:TieredStopAtLevel=1`): ")
+                .append(String.format(Locale.ROOT, "%,d", Long.parseLong(connections)))
+                .append(" server engines handshake in memory with a JDK client each, then stay "
+                + "referenced and idle; each client is dropped after its handshake and holds "
+                + "no native memory, so only servers are counted. Readings after full GCs, "
+                + "after a quarter of the connections and after all of them; their difference "
+                + "is divided by the connections opened in between. **Native**: growth "
+                + "of resident memory (VmRSS); the heap is pre-touched, so this is memory "
+                + "outside it: the engine's native state (BoringSSL, rustls) and direct "
+                + "buffers. **Direct buffers**: the part of native held in direct "
+                + "`ByteBuffer`s. **Heap**: growth of used Java heap. *buffers* is the kind of "
+                + "buffer the handshake passed to `wrap`/`unwrap`: Netty's `SslHandler` hands "
+                + "a tlsctx or JDK engine buffers from the channel's allocator, direct by "
+                + "default, so *direct* is the Netty case. Server-side session "
+                + "caches, where an engine keeps one, are included. The JDK's native figure, "
+                + "zero but for noise (JIT, allocator arenas), shows the noise. ECDSA P-256 "
+                + "identity. Target: tlsctx native < tcnative native. KiB per connection:\n\n");
+        md.append("| protocol | key | buffers | tlsctx native (direct buffers) | JDK native "
+                + "| tcnative native | tlsctx heap | JDK heap | tcnative heap "
+                + "| tlsctx native < tcnative |\n");
+        md.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        for (Map.Entry<String, Map<String, long[]>> entry : rows.entrySet()) {
+            Map<String, long[]> byEngine = entry.getValue();
+            long[] tlsctx = byEngine.get("TLSCTX");
+            long[] jdk = byEngine.get("JDK");
+            long[] tcnative = byEngine.get("TCNATIVE");
+            md.append("| ").append(entry.getKey().replace("|", " | ")).append(" |");
+            md.append(tlsctx == null ? " - |" : String.format(Locale.ROOT, " %s (%s) |",
+                    kib(tlsctx[1]), kib(tlsctx[2])));
+            md.append(jdk == null ? " - |" : " " + kib(jdk[1]) + " |");
+            md.append(tcnative == null ? " - |" : " " + kib(tcnative[1]) + " |");
+            for (long[] figures : new long[][] {tlsctx, jdk, tcnative}) {
+                md.append(figures == null ? " - |" : " " + kib(figures[0]) + " |");
+            }
+            if (tlsctx == null || tcnative == null) {
+                md.append(" - |\n");
+            } else {
+                md.append(tlsctx[1] < tcnative[1] ? " met" : " **missed**")
+                        .append(String.format(Locale.ROOT, " (%.2fx) |%n",
+                                tlsctx[1] / (double) Math.max(tcnative[1], 1)));
+            }
+        }
+    }
+
+    private static String kib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f", bytes / 1024.0);
+    }
+
+    private static List<String> readLines(String[] args, int index) throws IOException {
+        if (args.length <= index || args[index].equals("-")
+                || !Files.exists(Path.of(args[index]))) {
+            return List.of();
+        }
+        return Files.readAllLines(Path.of(args[index]));
     }
 
     /**
