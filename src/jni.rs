@@ -475,13 +475,13 @@ mod side_kind {
     use jni::sys::jint;
 
     /// A direct `ByteBuffer`; the position is an offset from its address.
-    pub const DIRECT_BUFFER: jint = 0;
+    pub(super) const DIRECT_BUFFER: jint = 0;
     /// A `byte[]`; the position is an offset into it, which is pinned for the call.
-    pub const ARRAY: jint = 1;
+    pub(super) const ARRAY: jint = 1;
     /// A direct `ByteBuffer` whose address the Java side read itself: the position is the
     /// absolute address of the first byte, and the buffer object is passed only to keep it
     /// reachable for the call.
-    pub const ADDRESS: jint = 2;
+    pub(super) const ADDRESS: jint = 2;
 }
 
 /// The field IDs of `java.nio.Buffer.address` and `java.nio.Buffer.capacity`.
