@@ -531,15 +531,18 @@ struct PinnedArray {
     env: *mut jni::sys::JNIEnv,
     array: jni::sys::jarray,
     elements: *mut std::ffi::c_void,
+    /// 0 to copy back (a destination), `JNI_ABORT` not to (a source), for a JVM that pins by
+    /// copying: writing back a source's stale copy would undo what the call wrote to the array.
+    release_mode: jint,
 }
 
 impl Drop for PinnedArray {
     fn drop(&mut self) {
         // SAFETY: `elements` came from GetPrimitiveArrayCritical on `array` with this `env` on
-        // this thread, and is released exactly once. Mode 0 copies back if the JVM had to copy.
+        // this thread, and is released exactly once.
         unsafe {
             if let Some(release) = (**self.env).ReleasePrimitiveArrayCritical {
-                release(self.env, self.array, self.elements, 0);
+                release(self.env, self.array, self.elements, self.release_mode);
             }
         }
     }
@@ -604,7 +607,7 @@ impl Region {
         }
     }
 
-    /// The region's first byte and length, pinning an array.
+    /// The region's first byte and length, pinning an array; `written` for a destination.
     ///
     /// # Safety
     ///
@@ -613,6 +616,7 @@ impl Region {
     unsafe fn pin(
         &self,
         env: *mut jni::sys::JNIEnv,
+        written: bool,
     ) -> Result<(*mut u8, usize, Option<PinnedArray>), Failure> {
         match *self {
             Region::Direct { start, length } => Ok((start, length, None)),
@@ -638,6 +642,7 @@ impl Region {
                     env,
                     array,
                     elements,
+                    release_mode: if written { 0 } else { jni::sys::JNI_ABORT },
                 };
                 // SAFETY: offset + length <= the array's length was checked by `locate`.
                 let start = unsafe { elements.cast::<u8>().add(offset) };
@@ -708,7 +713,7 @@ fn engine_step(
     // SAFETY: see `connection`; the owner argument keeps the Java object alive.
     let conn = unsafe { connection(conn)? };
     let src = Region::locate(env, src, kinds & 3, src_position, src_length, "src")?;
-    let dst = Region::locate(env, dst, kinds >> 2 & 3, dst_position, dst_length, "dst")?;
+    let dst = Region::locate(env, dst, (kinds >> 2) & 3, dst_position, dst_length, "dst")?;
     let pins_arrays = matches!(src, Region::Array { .. }) || matches!(dst, Region::Array { .. });
 
     // Declared before the pins, so the held log events are sent after they are released.
@@ -716,9 +721,9 @@ fn engine_step(
     let raw = env.get_raw();
     // SAFETY: `raw` is this thread's environment; the arrays are this call's arguments, whose
     // local references outlive the pins, which drop at the end of this function.
-    let (src_start, src_len, _src_pin) = unsafe { src.pin(raw)? };
+    let (src_start, src_len, _src_pin) = unsafe { src.pin(raw, false)? };
     // SAFETY: as above.
-    let (dst_start, dst_len, _dst_pin) = unsafe { dst.pin(raw)? };
+    let (dst_start, dst_len, _dst_pin) = unsafe { dst.pin(raw, true)? };
     let (src_at, dst_at) = (src_start as usize, dst_start as usize);
     if src_len > 0 && dst_len > 0 && src_at < dst_at + dst_len && dst_at < src_at + src_len {
         return Err(Failure::new(
@@ -726,10 +731,12 @@ fn engine_step(
             "the source and destination ranges overlap",
         ));
     }
-    // SAFETY: both ranges lie inside their buffers or pinned arrays (checked by `locate`, or for
-    // an address computed by the Java engine from the buffer's position and limit), whose memory
-    // stays in place while the buffers are reachable (the call's arguments) or the pins are held; the ranges do not overlap (checked above), so the mutable destination
-    // aliases nothing.
+    // SAFETY: both ranges lie inside their buffers or pinned arrays: checked by `locate`, except
+    // for an address the Java engine computed from a direct buffer's address, position and
+    // limit, which this package-private entry point trusts, as it trusts the kinds it is told.
+    // The memory stays in place while the buffers are reachable (they are this call's arguments)
+    // and the pins are held; the ranges do not overlap (checked above), so the mutable
+    // destination aliases nothing.
     let (src, dst) = unsafe {
         (
             std::slice::from_raw_parts(src_start, src_len),

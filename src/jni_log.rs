@@ -86,14 +86,23 @@ thread_local! {
 /// A JNI function that pins Java arrays (`GetPrimitiveArrayCritical`) may call no other JNI
 /// function until it releases them, so it takes this first and drops it after the release.
 pub(crate) fn hold() -> HeldLogs {
-    let outermost =
-        HELD.with_borrow_mut(|held| held.is_none() && held.replace(Vec::new()).is_none());
-    HeldLogs { outermost }
+    let outermost = HELD.with_borrow_mut(|held| {
+        if held.is_some() {
+            return false;
+        }
+        *held = Some(Vec::new());
+        true
+    });
+    HeldLogs {
+        outermost,
+        _this_thread: std::marker::PhantomData,
+    }
 }
 
-/// See [`hold`].
+/// See [`hold`]. Not `Send`: it must be dropped on the thread whose events it holds.
 pub(crate) struct HeldLogs {
     outermost: bool,
+    _this_thread: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for HeldLogs {

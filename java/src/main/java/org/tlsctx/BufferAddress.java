@@ -11,9 +11,10 @@ import java.nio.ByteBuffer;
  * Reads the native address of a direct buffer in Java, sparing the native side two JNI field
  * reads per buffer per record (about 6% of a 1 KiB record).
  *
- * <p>It reads {@code java.nio.Buffer.address} through {@code sun.misc.Unsafe}, as Netty does.
- * From JDK 24 the JVM warns on the first such use, so there (and wherever Unsafe cannot be had)
- * {@link #AVAILABLE} is false and the native side reads the field itself.
+ * <p>It reads {@code java.nio.Buffer.address} through {@code sun.misc.Unsafe}. From JDK 24 the
+ * JVM warns on the first such use, so there (and wherever Unsafe cannot be had, or with
+ * {@code -Dtlsctx.unsafe=false}) {@link #AVAILABLE} is false and the native side reads the field
+ * itself.
  */
 final class BufferAddress {
     /** Whether {@link #of} may be called. */
@@ -27,7 +28,8 @@ final class BufferAddress {
     static {
         MethodHandle getLong = null;
         long offset = -1;
-        if (Runtime.version().feature() < 24) {
+        if (Runtime.version().feature() < 24
+                && !"false".equals(System.getProperty("tlsctx.unsafe"))) {
             try {
                 NativeLibrary.ensureLoaded();
                 Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");

@@ -217,10 +217,10 @@ final class Native {
     /** The address of a direct buffer's first byte, as the JVM reports it. */
     static native long directBufferAddress(ByteBuffer direct);
 
-    /**
-     * How one side of {@link #connUnwrap} or {@link #connWrap} is passed: the source's kind in
-     * bits 0-1 of {@code kinds}, the destination's in bits 2-3.
-     */
+    // How each side of connUnwrap and connWrap is passed: the source's kind in bits 0-1 of
+    // `kinds`, the destination's in bits 2-3 (DST_KIND_SHIFT).
+
+    /** The side is a direct buffer; its position is an offset from the buffer's address. */
     static final int KIND_DIRECT_BUFFER = 0;
 
     /** The side is a {@code byte[]}; its position is an offset into the array. */

@@ -196,63 +196,77 @@ public final class TlsEngine extends SSLEngine {
             return result(Status.BUFFER_UNDERFLOW, handshakeStatus(conn.flags()), 0, 0);
         }
 
-        // Direct buffers are passed by address and array-backed ones pinned by the native side;
-        // only a read-only heap source or several destinations go through a scratch buffer.
-        // Direct buffers are passed by address. A heap record of PIN_THRESHOLD bytes or more is
-        // read from and decrypted into its arrays, pinned by the native side; a smaller one is
-        // cheaper to copy through the thread's scratch buffers than to pin.
-        boolean pin = !src.isDirect() && src.hasArray()
-                && Math.min(src.remaining(), firstRecordLength(src)) >= PIN_THRESHOLD;
-        Object nativeSrc;
-        long srcPosition;
-        int srcLength;
-        int kinds;
-        if (src.isDirect() || pin) {
-            nativeSrc = target(src);
-            srcPosition = nativePosition(src);
-            srcLength = Math.min(src.remaining(), MAX_NATIVE_LENGTH);
-            kinds = kind(src);
-        } else {
-            srcLength = Math.min(src.remaining(), firstRecordLength(src));
-            ByteBuffer scratch = srcScratch(srcLength);
-            scratch.clear();
-            ByteBuffer record = src.duplicate();
-            record.limit(record.position() + srcLength);
-            scratch.put(record).flip();
-            nativeSrc = scratch;
-            srcPosition = nativePosition(scratch);
-            kinds = kind(scratch);
-        }
-
+        // Direct buffers are passed by address. After the handshake, a heap record of
+        // PIN_THRESHOLD bytes or more is read from and decrypted into its arrays, pinned by the
+        // native side; a smaller one is cheaper to copy through scratch buffers than to pin, and
+        // handshake messages are not worth holding the GC back for.
         ByteBuffer single = singleWithRoom(dsts, offset, length);
-        ByteBuffer scratchDst = null;
-        if (single == null || !(single.isDirect() || pin && single.hasArray())) {
-            single = null;
-            scratchDst = dstScratch();
-        }
-        ByteBuffer nativeDst = single != null ? single : scratchDst;
-        int dstLength = single != null
-                ? Math.min(single.remaining(), MAX_NATIVE_LENGTH)
-                : (int) Math.min(remaining(dsts, offset, length), scratchDst.capacity());
-        kinds |= kind(nativeDst) << Native.DST_KIND_SHIFT;
-
-        long packed;
+        boolean pin = handshakeDone && !src.isDirect() && src.hasArray()
+                && Math.min(src.remaining(), firstRecordLength(src)) >= PIN_THRESHOLD
+                && !(single != null && single.hasArray() && single.array() == src.array());
+        Scratch scratch = null;
+        int consumed;
+        int produced;
+        int flags;
         try {
-            packed = conn.unwrap(nativeSrc, srcPosition, srcLength, target(nativeDst),
-                    nativePosition(nativeDst), dstLength, kinds);
-        } catch (TlsException e) {
-            throw fail(e);
-        }
-        int consumed = consumed(packed);
-        int produced = produced(packed);
-        int flags = flags(packed);
-
-        src.position(src.position() + consumed);
-        if (produced > 0) {
-            if (single != null) {
-                single.position(single.position() + produced);
+            Object nativeSrc;
+            long srcPosition;
+            int srcLength;
+            int kinds;
+            if (src.isDirect() || pin) {
+                nativeSrc = target(src);
+                srcPosition = nativePosition(src);
+                srcLength = Math.min(src.remaining(), MAX_NATIVE_LENGTH);
+                kinds = kind(src);
             } else {
-                scatter(scratchDst, produced, dsts, offset, length);
+                scratch = Scratch.take();
+                srcLength = Math.min(src.remaining(), firstRecordLength(src));
+                ByteBuffer record = src.duplicate();
+                record.limit(record.position() + srcLength);
+                ByteBuffer copy = scratch.src(srcLength);
+                copy.put(record).flip();
+                nativeSrc = copy;
+                srcPosition = nativePosition(copy);
+                kinds = kind(copy);
+            }
+
+            ByteBuffer nativeDst;
+            int dstLength;
+            if (single != null && (single.isDirect() || pin && single.hasArray())) {
+                nativeDst = single;
+                dstLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
+            } else {
+                single = null;
+                if (scratch == null) {
+                    scratch = Scratch.take();
+                }
+                nativeDst = scratch.dst();
+                dstLength = (int) Math.min(remaining(dsts, offset, length), nativeDst.capacity());
+            }
+            kinds |= kind(nativeDst) << Native.DST_KIND_SHIFT;
+
+            long packed;
+            try {
+                packed = conn.unwrap(nativeSrc, srcPosition, srcLength, target(nativeDst),
+                        nativePosition(nativeDst), dstLength, kinds);
+            } catch (TlsException e) {
+                throw fail(e);
+            }
+            consumed = consumed(packed);
+            produced = produced(packed);
+            flags = flags(packed);
+
+            src.position(src.position() + consumed);
+            if (produced > 0) {
+                if (single != null) {
+                    single.position(single.position() + produced);
+                } else {
+                    scatter(nativeDst, produced, dsts, offset, length);
+                }
+            }
+        } finally {
+            if (scratch != null) {
+                scratch.give();
             }
         }
         if ((flags & Native.FLAG_CLIENT_HELLO) != 0) {
@@ -301,68 +315,86 @@ public final class TlsEngine extends SSLEngine {
         NativeConnection conn = ensureConnection();
 
         // As in unwrap: direct buffers by address, large heap records pinned, the rest copied.
-        Object nativeSrc = null;
-        long srcPosition = 0;
-        int srcLength = 0;
-        int kinds = 0;
-        ByteBuffer single = null;
-        boolean pin = false;
-        if (handshakeDone && !outboundClosed) {
-            single = singleWithRoom(srcs, offset, length);
-            pin = single != null && !single.isDirect() && single.hasArray()
-                    && single.remaining() >= PIN_THRESHOLD;
-            if (single != null && (single.isDirect() || pin)) {
-                nativeSrc = target(single);
-                srcPosition = nativePosition(single);
-                srcLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
-                kinds = kind(single);
-            } else {
-                single = null;
-                long total = remaining(srcs, offset, length);
-                if (total > 0) {
-                    ByteBuffer scratch = srcScratch(TlsSession.APPLICATION_BUFFER_SIZE);
-                    srcLength = (int) Math.min(total, TlsSession.APPLICATION_BUFFER_SIZE);
-                    gather(srcs, offset, length, scratch, srcLength);
-                    scratch.flip();
-                    nativeSrc = scratch;
-                    srcPosition = nativePosition(scratch);
-                    kinds = kind(scratch);
+        Scratch scratch = null;
+        int consumed;
+        int produced;
+        int flags;
+        try {
+            Object nativeSrc = null;
+            long srcPosition = 0;
+            int srcLength = 0;
+            int kinds = 0;
+            ByteBuffer single = null;
+            boolean pin = false;
+            if (handshakeDone && !outboundClosed) {
+                single = singleWithRoom(srcs, offset, length);
+                pin = single != null && !single.isDirect() && single.hasArray()
+                        && single.remaining() >= PIN_THRESHOLD
+                        && !(dst.hasArray() && dst.array() == single.array());
+                if (single != null && (single.isDirect() || pin)) {
+                    nativeSrc = target(single);
+                    srcPosition = nativePosition(single);
+                    srcLength = Math.min(single.remaining(), MAX_NATIVE_LENGTH);
+                    kinds = kind(single);
+                } else {
+                    single = null;
+                    long total = remaining(srcs, offset, length);
+                    if (total > 0) {
+                        scratch = Scratch.take();
+                        srcLength = (int) Math.min(total, TlsSession.APPLICATION_BUFFER_SIZE);
+                        ByteBuffer copy = scratch.src(srcLength);
+                        gather(srcs, offset, length, copy, srcLength);
+                        copy.flip();
+                        nativeSrc = copy;
+                        srcPosition = nativePosition(copy);
+                        kinds = kind(copy);
+                    }
                 }
             }
-        }
 
-        ByteBuffer scratchDst = dst.isDirect() || pin && dst.hasArray() ? null : dstScratch();
-        ByteBuffer nativeDst = scratchDst == null ? dst : scratchDst;
-        int dstLength = Math.min(nativeDst.remaining(), MAX_NATIVE_LENGTH);
-        if (scratchDst != null) {
-            dstLength = Math.min(dst.remaining(), scratchDst.capacity());
-        }
-        kinds |= kind(nativeDst) << Native.DST_KIND_SHIFT;
-
-        long packed;
-        try {
-            packed = conn.wrap(nativeSrc, srcPosition, srcLength, target(nativeDst),
-                    nativePosition(nativeDst), dstLength, kinds);
-        } catch (TlsException e) {
-            throw fail(e);
-        }
-        int consumed = consumed(packed);
-        int produced = produced(packed);
-        int flags = flags(packed);
-
-        if (consumed > 0) {
-            if (single != null) {
-                single.position(single.position() + consumed);
+            ByteBuffer nativeDst;
+            int dstLength;
+            if (dst.isDirect() || pin && dst.hasArray()) {
+                nativeDst = dst;
+                dstLength = Math.min(dst.remaining(), MAX_NATIVE_LENGTH);
             } else {
-                advance(srcs, offset, length, consumed);
+                if (scratch == null) {
+                    scratch = Scratch.take();
+                }
+                nativeDst = scratch.dst();
+                dstLength = Math.min(dst.remaining(), nativeDst.capacity());
             }
-        }
-        if (produced > 0) {
-            if (scratchDst != null) {
-                scratchDst.limit(produced).position(0);
-                dst.put(scratchDst);
-            } else {
-                dst.position(dst.position() + produced);
+            kinds |= kind(nativeDst) << Native.DST_KIND_SHIFT;
+
+            long packed;
+            try {
+                packed = conn.wrap(nativeSrc, srcPosition, srcLength, target(nativeDst),
+                        nativePosition(nativeDst), dstLength, kinds);
+            } catch (TlsException e) {
+                throw fail(e);
+            }
+            consumed = consumed(packed);
+            produced = produced(packed);
+            flags = flags(packed);
+
+            if (consumed > 0) {
+                if (single != null) {
+                    single.position(single.position() + consumed);
+                } else {
+                    advance(srcs, offset, length, consumed);
+                }
+            }
+            if (produced > 0) {
+                if (nativeDst == dst) {
+                    dst.position(dst.position() + produced);
+                } else {
+                    nativeDst.limit(produced).position(0);
+                    dst.put(nativeDst);
+                }
+            }
+        } finally {
+            if (scratch != null) {
+                scratch.give();
             }
         }
 
@@ -930,23 +962,26 @@ public final class TlsEngine extends SSLEngine {
     }
 
     private void drainPendingOutput(NativeConnection conn) {
-        ByteBuffer scratch = dstScratch();
+        Scratch scratch = Scratch.take();
         try {
             for (int round = 0; round < 16; round++) {
                 if ((conn.flags() & Native.FLAG_WANTS_WRITE) == 0) {
                     return;
                 }
-                long packed = conn.wrap(null, 0, 0, scratch, nativePosition(scratch),
-                        scratch.capacity(), kind(scratch) << Native.DST_KIND_SHIFT);
+                ByteBuffer drained = scratch.dst();
+                long packed = conn.wrap(null, 0, 0, drained, nativePosition(drained),
+                        drained.capacity(), kind(drained) << Native.DST_KIND_SHIFT);
                 int produced = produced(packed);
                 if (produced == 0) {
                     return;
                 }
-                scratch.limit(produced).position(0);
-                appendPendingOutput(scratch);
+                drained.limit(produced).position(0);
+                appendPendingOutput(drained);
             }
         } catch (TlsException e) {
             // Nothing more can be sent on a broken connection; what was drained is kept.
+        } finally {
+            scratch.give();
         }
     }
 
@@ -1010,34 +1045,50 @@ public final class TlsEngine extends SSLEngine {
         return base + buffer.position();
     }
 
-    private static ByteBuffer srcScratch(int minimumCapacity) {
-        Scratch scratch = SCRATCH.get();
-        if (scratch.src == null || scratch.src.capacity() < minimumCapacity) {
-            scratch.src = ByteBuffer.allocateDirect(Math.max(SCRATCH_CAPACITY, minimumCapacity));
-        }
-        return scratch.src;
-    }
-
-    private static ByteBuffer dstScratch() {
-        Scratch scratch = SCRATCH.get();
-        if (scratch.dst == null) {
-            scratch.dst = ByteBuffer.allocateDirect(SCRATCH_CAPACITY);
-        }
-        return scratch.dst.clear();
-    }
-
     /**
-     * Direct buffers for the copies the native side cannot avoid (several buffers at once, a
-     * read-only heap source, bytes drained at close). They belong to the thread, not the engine,
-     * so an idle engine holds none: each call fills and empties them before it returns, and
-     * calls on one thread never overlap (an ALPN selector runs after the copies are done).
+     * Direct buffers for the copies the native side is not handed in place (several buffers at
+     * once, small or read-only heap records, bytes drained at close). They belong to the thread,
+     * not the engine, so an idle engine holds none. A call takes them and gives them back once
+     * it has copied their content out; a call on the same thread meanwhile (a log handler or a
+     * callback using another engine) finds them taken and works on buffers of its own.
      */
     private static final class Scratch {
-        ByteBuffer src;
-        ByteBuffer dst;
-    }
+        private static final ThreadLocal<Scratch> OF_THREAD =
+                ThreadLocal.withInitial(Scratch::new);
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+        private ByteBuffer src;
+        private ByteBuffer dst;
+        private boolean taken;
+
+        static Scratch take() {
+            Scratch scratch = OF_THREAD.get();
+            if (scratch.taken) {
+                return new Scratch();
+            }
+            scratch.taken = true;
+            return scratch;
+        }
+
+        void give() {
+            taken = false;
+        }
+
+        /** An empty source buffer of at least {@code minimumCapacity} bytes. */
+        ByteBuffer src(int minimumCapacity) {
+            if (src == null || src.capacity() < minimumCapacity) {
+                src = ByteBuffer.allocateDirect(Math.max(SCRATCH_CAPACITY, minimumCapacity));
+            }
+            return src.clear();
+        }
+
+        /** An empty destination buffer of {@link #SCRATCH_CAPACITY} bytes. */
+        ByteBuffer dst() {
+            if (dst == null) {
+                dst = ByteBuffer.allocateDirect(SCRATCH_CAPACITY);
+            }
+            return dst.clear();
+        }
+    }
 
     /**
      * The length of the first TLS record in {@code src} from its header, so a heap source is

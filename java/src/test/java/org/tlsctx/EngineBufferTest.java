@@ -240,10 +240,29 @@ class EngineBufferTest {
     }
 
     @Test
-    void overlappingSourceAndDestinationAreRefused() throws Exception {
+    void overlappingSourceAndDestinationInOneArrayAreCopiedFirst() throws Exception {
         byte[] shared = new byte[40_000];
+        for (int i = 0; i < 6_000; i++) {
+            shared[i] = (byte) (i * 7);
+        }
+        byte[] sent = Arrays.copyOf(shared, 6_000);
         ByteBuffer plain = ByteBuffer.wrap(shared, 0, 6_000);
         ByteBuffer net = ByteBuffer.wrap(shared, 1_000, 20_000).slice();
+        SSLEngineResult result = server.wrap(plain, net);
+        assertEquals(Status.OK, result.getStatus());
+        assertEquals(6_000, result.bytesConsumed());
+
+        net.flip();
+        ByteBuffer received = ByteBuffer.allocate(20_000);
+        assertEquals(Status.OK, jdkClient.unwrap(net, received).getStatus());
+        assertArrayEquals(sent, Arrays.copyOf(received.array(), received.position()));
+    }
+
+    @Test
+    void overlappingDirectViewsAreRefused() throws Exception {
+        ByteBuffer memory = ByteBuffer.allocateDirect(40_000);
+        ByteBuffer plain = memory.duplicate().position(0).limit(6_000);
+        ByteBuffer net = memory.duplicate().position(1_000).slice();
         SSLException refused = assertThrows(SSLException.class, () -> server.wrap(plain, net));
         assertTrue(refused.getMessage().contains("overlap"), refused.getMessage());
     }
