@@ -652,11 +652,16 @@ macro_rules! drive {
             let status = $tls.process_tls_records(&mut $incoming[..]);
             let mut discard = status.discard;
             let flow = $buffers.handle(status.state, $sink, &mut discard);
-            $incoming.drain(..discard.min($incoming.len()));
             match flow {
-                Ok(true) => {}
-                Ok(false) => break,
+                Ok(more) => {
+                    $incoming.drain(..discard.min($incoming.len()));
+                    if !more {
+                        break;
+                    }
+                }
                 Err(err) => {
+                    // `incoming` is left as it was: rustls' handshake reassembly may still point
+                    // into the bytes the failed step would have discarded.
                     outcome = Err(err);
                     break;
                 }
@@ -664,14 +669,11 @@ macro_rules! drive {
         }
         if let Err(err) = &outcome {
             $buffers.failure = Some(err.clone());
-            // rustls' handshake reassembly refers to `incoming`, so it is passed again, not an
-            // empty buffer.
+            // rustls' handshake reassembly refers to `incoming`, so the same unchanged bytes are
+            // passed again; the connection takes no more input, so nothing is discarded.
             loop {
                 let status = $tls.process_tls_records(&mut $incoming[..]);
-                let discard = status.discard;
-                let more = $buffers.flush_alert(status.state);
-                $incoming.drain(..discard.min($incoming.len()));
-                if !more {
+                if !$buffers.flush_alert(status.state) {
                     break;
                 }
             }
