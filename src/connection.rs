@@ -57,6 +57,8 @@ enum State {
         /// The configuration to continue with at once; `None` when the caller chooses the ALPN
         /// protocol with [`Connection::accept`].
         config: Option<Arc<ServerConfig>>,
+        /// Plaintext written before the ClientHello arrived, sent once the handshake allows.
+        pending_write: Vec<u8>,
     },
     /// A server that failed before it had a connection; holds the alert still to be sent.
     Failed {
@@ -242,6 +244,7 @@ impl Connection {
             accepted: None,
             hello: Vec::new(),
             config,
+            pending_write: Vec::new(),
         }
     }
 
@@ -327,6 +330,7 @@ impl Connection {
             accepted,
             hello,
             config,
+            ..
         } = &mut self.state
         else {
             return Ok(0);
@@ -371,15 +375,23 @@ impl Connection {
     /// Replaces the accepting state with a server connection on `config` and replays the bytes
     /// the acceptor took into it.
     fn start_server(&mut self, config: Arc<ServerConfig>, ready: &Accepted) -> Result<(), Error> {
-        let State::Accepting { hello, .. } = &mut self.state else {
+        let State::Accepting {
+            hello,
+            pending_write,
+            ..
+        } = &mut self.state
+        else {
             return Err(Error::InvalidState(
                 "no ClientHello is waiting to be accepted",
             ));
         };
         let hello = std::mem::take(hello);
+        let pending_write = std::mem::take(pending_write);
         let server_name = ready.client_hello().server_name().map(str::to_string);
         let connection = UnbufferedServerConnection::new(config)?;
         let mut session = Session::new(Tls::Server(connection), server_name, hello);
+        session.buffers.pending_write = pending_write;
+        session.buffers.close_requested = self.outbound_closed;
 
         // Stored before processing, so an alert from processing the ClientHello stays sendable.
         let result = session.pump(Sink::discard());
@@ -424,14 +436,19 @@ impl Connection {
                 "the connection's outbound side is closed",
             ));
         }
-        let State::Tls(session) = &mut self.state else {
-            return Err(Error::InvalidState("the handshake has not started"));
+        let session = match &mut self.state {
+            State::Tls(session) => session,
+            State::Accepting {
+                config: Some(_),
+                pending_write,
+                ..
+            } => return Ok(hold(pending_write, plaintext)),
+            State::Accepting { config: None, .. } | State::Failed { .. } => {
+                return Err(Error::InvalidState("the handshake has not started"));
+            }
         };
-        let buffers = &mut session.buffers;
-        let room = PENDING_PLAINTEXT_LIMIT.saturating_sub(buffers.pending_write.len());
-        let taken = plaintext.len().min(room);
-        buffers.pending_write.extend_from_slice(&plaintext[..taken]);
-        if buffers.failure.is_none() {
+        let taken = hold(&mut session.buffers.pending_write, plaintext);
+        if session.buffers.failure.is_none() {
             session.pump(Sink::discard())?;
         }
         Ok(taken)
@@ -439,8 +456,9 @@ impl Connection {
 
     /// Queues a close_notify alert; no plaintext may be written afterwards.
     ///
-    /// During the handshake the alert waits until the handshake ends, as rustls' unbuffered
-    /// connection can only encrypt it with traffic keys.
+    /// During the handshake the alert waits until the handshake ends, behind any plaintext held
+    /// for sending: rustls' unbuffered connection can only encrypt it with traffic keys, so unlike
+    /// rustls' buffered connection it is not sent in the clear or under handshake keys.
     pub fn send_close_notify(&mut self) {
         self.outbound_closed = true;
         if let State::Tls(session) = &mut self.state {
@@ -917,6 +935,14 @@ impl<'a> Sink<'a> {
             encrypted: None,
         }
     }
+}
+
+/// Appends as much of `plaintext` to `pending` as the pending limit allows; returns how much.
+fn hold(pending: &mut Vec<u8>, plaintext: &[u8]) -> usize {
+    let room = PENDING_PLAINTEXT_LIMIT.saturating_sub(pending.len());
+    let taken = plaintext.len().min(room);
+    pending.extend_from_slice(&plaintext[..taken]);
+    taken
 }
 
 fn encrypt_fill(err: EncryptError) -> Fill {
