@@ -1,13 +1,17 @@
 //! A TLS connection bound to one context generation, moving bytes without owning a socket.
+//!
+//! The connection drives rustls' unbuffered API and keeps its own buffers: TLS bytes received but
+//! not yet processed, TLS bytes waiting to be sent, and plaintext waiting to be read. The engine
+//! path ([`Connection::unwrap_record`], [`Connection::wrap_record`]) hands plaintext straight to
+//! the caller's destination and encrypts straight into it once the handshake is done.
 
-use std::io::{self, Read, Write};
 use std::sync::Arc;
 
+use rustls::client::UnbufferedClientConnection;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::server::{Accepted, Acceptor};
-use rustls::{ClientConnection, ServerConnection};
-
-type RustlsConnection = rustls::Connection;
+use rustls::server::{Accepted, Acceptor, UnbufferedServerConnection};
+use rustls::unbuffered::{ConnectionState, EncodeError, EncryptError, WriteTraffic};
+use rustls::ServerConfig;
 
 use crate::config::Role;
 use crate::context::{Context, RustlsConfig};
@@ -25,6 +29,12 @@ const RECORD_HEADER: usize = 5;
 /// The longest record TLS allows: header, 2^14 bytes of plaintext and 2048 of expansion.
 const MAX_RECORD_LEN: usize = RECORD_HEADER + MAX_RECORD_PLAINTEXT + 2048;
 
+/// Received plaintext held for [`Connection::read`] beyond which no more TLS bytes are taken.
+const RECEIVED_PLAINTEXT_LIMIT: usize = 16 * 1024;
+
+/// Plaintext held for sending until the handshake ends beyond which writes are refused.
+const PENDING_PLAINTEXT_LIMIT: usize = 64 * 1024;
+
 /// A server or client TLS connection that holds its own reference to its generation, so the
 /// generation lives exactly as long as the connection (rustls drops its configuration reference
 /// once the handshake ends).
@@ -32,22 +42,84 @@ pub struct Connection {
     state: State,
     context: Arc<Context>,
     outbound_closed: bool,
-    peer_closed: bool,
 }
 
-// The large variant is the common one, and a connection lives in its own allocation anyway.
-#[allow(clippy::large_enum_variant)]
 enum State {
-    Tls(RustlsConnection),
-    /// A server reading the ClientHello before its ALPN protocol is chosen.
+    Tls(Box<Session>),
+    /// A server reading the ClientHello. Every server starts here: rustls' unbuffered server does
+    /// not report the SNI name, so the [`Acceptor`] reads it, and the bytes it took are replayed
+    /// into the real connection once its configuration is known.
     Accepting {
-        acceptor: Acceptor,
-        accepted: Option<Accepted>,
+        acceptor: Box<Acceptor>,
+        accepted: Option<Box<Accepted>>,
+        /// The TLS bytes the acceptor took, replayed into the connection.
+        hello: Vec<u8>,
+        /// The configuration to continue with at once; `None` when the caller chooses the ALPN
+        /// protocol with [`Connection::accept`].
+        config: Option<Arc<ServerConfig>>,
+        /// Plaintext written before the ClientHello arrived, sent once the handshake allows.
+        pending_write: Vec<u8>,
     },
     /// A server that failed before it had a connection; holds the alert still to be sent.
     Failed {
         alert: Vec<u8>,
     },
+}
+
+enum Tls {
+    Server(UnbufferedServerConnection),
+    Client(UnbufferedClientConnection),
+}
+
+/// A running rustls connection and the buffers around it.
+struct Session {
+    tls: Tls,
+    /// Server: the SNI name the ClientHello carried.
+    server_name: Option<String>,
+    /// TLS bytes received and not yet consumed by rustls (a partial record or handshake message).
+    incoming: Vec<u8>,
+    buffers: Buffers,
+}
+
+/// The buffers the state handlers fill, apart from `incoming`, which rustls borrows meanwhile.
+#[derive(Default)]
+struct Buffers {
+    /// TLS bytes waiting for [`Connection::write_tls`].
+    outgoing: Vec<u8>,
+    /// Received plaintext; `plaintext[plaintext_read..]` is still unread.
+    plaintext: Vec<u8>,
+    plaintext_read: usize,
+    /// Plaintext written before the handshake allowed it to be encrypted.
+    pending_write: Vec<u8>,
+    close_requested: bool,
+    close_queued: bool,
+    peer_closed: bool,
+    /// The error that ended the connection; every later read of TLS bytes reports it again.
+    failure: Option<rustls::Error>,
+}
+
+/// Where one round of processing delivers plaintext and, once traffic keys allow it, encrypts
+/// the caller's plaintext.
+struct Sink<'a> {
+    dst: &'a mut [u8],
+    produced: usize,
+    encrypt: Option<(&'a [u8], &'a mut [u8])>,
+    encrypted: Option<Encrypted>,
+}
+
+/// Where plaintext handed to [`Sink::encrypt`] ended up.
+#[derive(Clone, Copy)]
+enum Encrypted {
+    /// This many TLS bytes were written to the caller's buffer.
+    Direct(usize),
+    /// The TLS bytes went to the outgoing buffer (it held something that must go first).
+    Queued,
+}
+
+/// Why a `fill` function given to [`append`] wrote nothing.
+enum Fill {
+    Needs(usize),
+    Failed(rustls::Error),
 }
 
 /// What one engine-style step did: bytes consumed from the source, bytes produced into the
@@ -111,8 +183,7 @@ impl Connection {
                 "a server connection needs a server context",
             ));
         };
-        let connection = ServerConnection::new(config)?;
-        Ok(Self::wrap(State::Tls(connection.into()), context))
+        Ok(Self::wrap(Self::accepting(Some(config)), context))
     }
 
     /// Starts a server connection that stops after the ClientHello, so the caller can choose the
@@ -128,11 +199,7 @@ impl Connection {
                 "a server connection needs a server context",
             ));
         }
-        let state = State::Accepting {
-            acceptor: Acceptor::default(),
-            accepted: None,
-        };
-        Ok(Self::wrap(state, context))
+        Ok(Self::wrap(Self::accepting(None), context))
     }
 
     /// Starts a client connection to `server_name` (a DNS name or an IP literal), which is sent
@@ -164,8 +231,21 @@ impl Connection {
                 "\"{server_name}\" is not a DNS name or an IP address"
             ))
         })?;
-        let connection = ClientConnection::new(config, name)?;
-        Ok(Self::wrap(State::Tls(connection.into()), context))
+        let connection = UnbufferedClientConnection::new(config, name)?;
+        let mut session = Session::new(Tls::Client(connection), None, Vec::new());
+        // The ClientHello is queued at once, so the first wrap has it to send.
+        session.pump(Sink::discard())?;
+        Ok(Self::wrap(State::Tls(Box::new(session)), context))
+    }
+
+    fn accepting(config: Option<Arc<ServerConfig>>) -> State {
+        State::Accepting {
+            acceptor: Box::default(),
+            accepted: None,
+            hello: Vec::new(),
+            config,
+            pending_write: Vec::new(),
+        }
     }
 
     fn wrap(state: State, context: Arc<Context>) -> Self {
@@ -173,7 +253,6 @@ impl Connection {
             state,
             context,
             outbound_closed: false,
-            peer_closed: false,
         }
     }
 
@@ -184,14 +263,7 @@ impl Connection {
 
     fn common(&self) -> Option<&rustls::CommonState> {
         match &self.state {
-            State::Tls(conn) => Some(conn),
-            State::Accepting { .. } | State::Failed { .. } => None,
-        }
-    }
-
-    fn tls(&mut self) -> Option<&mut RustlsConnection> {
-        match &mut self.state {
-            State::Tls(conn) => Some(conn),
+            State::Tls(session) => Some(session.common()),
             State::Accepting { .. } | State::Failed { .. } => None,
         }
     }
@@ -205,7 +277,8 @@ impl Connection {
     pub fn wants_write(&self) -> bool {
         match &self.state {
             State::Failed { alert } => !alert.is_empty(),
-            _ => self.common().is_some_and(|common| common.wants_write()),
+            State::Accepting { .. } => false,
+            State::Tls(session) => !session.buffers.outgoing.is_empty(),
         }
     }
 
@@ -221,7 +294,7 @@ impl Connection {
         if self.outbound_closed {
             bits |= flags::OUTBOUND_CLOSED;
         }
-        if self.peer_closed {
+        if self.peer_closed() {
             bits |= flags::PEER_CLOSED;
         }
         if let State::Accepting {
@@ -242,74 +315,102 @@ impl Connection {
     ///
     /// A TLS protocol error or alert. An alert to send may then be pending
     /// ([`wants_write`](Self::wants_write)).
-    pub fn read_tls(&mut self, mut tls: &[u8]) -> Result<usize, Error> {
-        let offered = tls.len();
+    pub fn read_tls(&mut self, tls: &[u8]) -> Result<usize, Error> {
         match &mut self.state {
-            State::Accepting { acceptor, accepted } => {
-                if accepted.is_some() {
-                    return Err(Error::InvalidState(
-                        "accept() must be called after the ClientHello",
-                    ));
-                }
-                // As below: an error reading from a slice means a full buffer.
-                while !tls.is_empty() {
-                    match acceptor.read_tls(&mut tls) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {}
-                    }
-                }
-                match acceptor.accept() {
-                    Ok(Some(ready)) => *accepted = Some(ready),
-                    Ok(None) => {}
-                    Err((err, mut alert)) => {
-                        let mut bytes = Vec::new();
-                        // Writing into a Vec cannot fail.
-                        let _ = alert.write_all(&mut bytes);
-                        self.state = State::Failed { alert: bytes };
-                        return Err(err.into());
-                    }
-                }
-            }
-            State::Failed { .. } => return Err(Error::InvalidState("the connection has failed")),
-            State::Tls(conn) => {
-                // Reading from a slice fails only when rustls' buffers are full (records not
-                // processed yet, or plaintext not read): take no more and let the caller offer
-                // the rest later. Processing after each read keeps the record buffer draining.
-                while !tls.is_empty() {
-                    match conn.read_tls(&mut tls) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {
-                            let io_state = conn.process_new_packets()?;
-                            self.peer_closed |= io_state.peer_has_closed();
-                        }
-                    }
-                }
+            State::Accepting { .. } => self.read_client_hello(tls),
+            State::Failed { .. } => Err(Error::InvalidState("the connection has failed")),
+            State::Tls(session) => Ok(session.read_tls(tls)?),
+        }
+    }
+
+    fn read_client_hello(&mut self, mut tls: &[u8]) -> Result<usize, Error> {
+        let offered = tls.len();
+        let State::Accepting {
+            acceptor,
+            accepted,
+            hello,
+            config,
+            ..
+        } = &mut self.state
+        else {
+            return Ok(0);
+        };
+        if accepted.is_some() {
+            return Err(Error::InvalidState(
+                "accept() must be called after the ClientHello",
+            ));
+        }
+
+        // Reading from a slice fails only when the acceptor's buffer is full: take no more and
+        // let the caller offer the rest later.
+        while !tls.is_empty() {
+            let before = tls;
+            match acceptor.read_tls(&mut tls) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => hello.extend_from_slice(&before[..n]),
             }
         }
-        Ok(offered - tls.len())
+        let consumed = offered - tls.len();
+
+        match acceptor.accept() {
+            Ok(Some(ready)) => {
+                let ready = Box::new(ready);
+                match config.take() {
+                    Some(config) => self.start_server(config, &ready)?,
+                    None => *accepted = Some(ready),
+                }
+            }
+            Ok(None) => {}
+            Err((err, mut alert)) => {
+                let mut bytes = Vec::new();
+                // Writing into a Vec cannot fail.
+                let _ = alert.write_all(&mut bytes);
+                self.state = State::Failed { alert: bytes };
+                return Err(err.into());
+            }
+        }
+        Ok(consumed)
+    }
+
+    /// Replaces the accepting state with a server connection on `config` and replays the bytes
+    /// the acceptor took into it.
+    fn start_server(&mut self, config: Arc<ServerConfig>, ready: &Accepted) -> Result<(), Error> {
+        let State::Accepting {
+            hello,
+            pending_write,
+            ..
+        } = &mut self.state
+        else {
+            return Err(Error::InvalidState(
+                "no ClientHello is waiting to be accepted",
+            ));
+        };
+        let hello = std::mem::take(hello);
+        let pending_write = std::mem::take(pending_write);
+        let server_name = ready.client_hello().server_name().map(str::to_string);
+        let connection = UnbufferedServerConnection::new(config)?;
+        let mut session = Session::new(Tls::Server(connection), server_name, hello);
+        session.buffers.pending_write = pending_write;
+        session.buffers.close_requested = self.outbound_closed;
+
+        // Stored before processing, so an alert from processing the ClientHello stays sendable.
+        let result = session.pump(Sink::discard());
+        self.state = State::Tls(Box::new(session));
+        result?;
+        Ok(())
     }
 
     /// Writes pending TLS bytes into `out`, returning how many were written.
-    pub fn write_tls(&mut self, mut out: &mut [u8]) -> usize {
-        let capacity = out.len();
-        match &mut self.state {
-            State::Failed { alert } => {
-                let n = alert.len().min(capacity);
-                out[..n].copy_from_slice(&alert[..n]);
-                alert.drain(..n);
-                n
-            }
-            State::Accepting { .. } => 0,
-            State::Tls(conn) => {
-                while conn.wants_write() && !out.is_empty() {
-                    match conn.write_tls(&mut out) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {}
-                    }
-                }
-                capacity - out.len()
-            }
-        }
+    pub fn write_tls(&mut self, out: &mut [u8]) -> usize {
+        let pending = match &mut self.state {
+            State::Failed { alert } => alert,
+            State::Accepting { .. } => return 0,
+            State::Tls(session) => &mut session.buffers.outgoing,
+        };
+        let n = pending.len().min(out.len());
+        out[..n].copy_from_slice(&pending[..n]);
+        pending.drain(..n);
+        n
     }
 
     /// Reads received plaintext into `out`.
@@ -317,11 +418,9 @@ impl Connection {
     /// Returns `Ok(0)` when no plaintext is waiting (or the peer has closed cleanly and all was
     /// read).
     pub fn read(&mut self, out: &mut [u8]) -> Result<usize, Error> {
-        let Some(conn) = self.tls() else { return Ok(0) };
-        match conn.reader().read(out) {
-            Ok(n) => Ok(n),
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(0),
-            Err(err) => Err(Error::Tls(rustls::Error::General(err.to_string()))),
+        match &mut self.state {
+            State::Tls(session) => Ok(session.buffers.read_plaintext(out)),
+            State::Accepting { .. } | State::Failed { .. } => Ok(0),
         }
     }
 
@@ -337,19 +436,37 @@ impl Connection {
                 "the connection's outbound side is closed",
             ));
         }
-        let Some(conn) = self.tls() else {
-            return Err(Error::InvalidState("the handshake has not started"));
+        let session = match &mut self.state {
+            State::Tls(session) => session,
+            State::Accepting {
+                config: Some(_),
+                pending_write,
+                ..
+            } => return Ok(hold(pending_write, plaintext)),
+            State::Accepting { config: None, .. } | State::Failed { .. } => {
+                return Err(Error::InvalidState("the handshake has not started"));
+            }
         };
-        conn.writer()
-            .write(plaintext)
-            .map_err(|err| Error::Tls(rustls::Error::General(err.to_string())))
+        let taken = hold(&mut session.buffers.pending_write, plaintext);
+        if session.buffers.failure.is_none() {
+            session.pump(Sink::discard())?;
+        }
+        Ok(taken)
     }
 
     /// Queues a close_notify alert; no plaintext may be written afterwards.
+    ///
+    /// During the handshake the alert waits until the handshake ends, behind any plaintext held
+    /// for sending: rustls' unbuffered connection can only encrypt it with traffic keys, so unlike
+    /// rustls' buffered connection it is not sent in the clear or under handshake keys.
     pub fn send_close_notify(&mut self) {
         self.outbound_closed = true;
-        if let Some(conn) = self.tls() {
-            conn.send_close_notify();
+        if let State::Tls(session) = &mut self.state {
+            session.buffers.close_requested = true;
+            if session.buffers.failure.is_none() {
+                // A failure here is kept in the session and reported by the next read.
+                let _ = session.pump(Sink::discard());
+            }
         }
     }
 
@@ -382,7 +499,7 @@ impl Connection {
     /// Server: the SNI name the client sent.
     pub fn server_name(&self) -> Option<&str> {
         match &self.state {
-            State::Tls(rustls::Connection::Server(conn)) => conn.server_name(),
+            State::Tls(session) => session.server_name.as_deref(),
             _ => None,
         }
     }
@@ -423,29 +540,19 @@ impl Connection {
             ));
         };
         let alpn: Vec<Vec<u8>> = protocol.map(|p| vec![p.to_vec()]).unwrap_or_default();
-        crate::config::check_alpn(&alpn)?;
+        if let Err(err) = crate::config::check_alpn(&alpn) {
+            // The ClientHello stays waiting, so the caller may choose again.
+            if let State::Accepting { accepted, .. } = &mut self.state {
+                *accepted = Some(ready);
+            }
+            return Err(err);
+        }
         let RustlsConfig::Server(config) = self.context.with_alpn(&alpn) else {
             return Err(Error::InvalidState(
                 "a server connection needs a server context",
             ));
         };
-        match ready.into_connection(config) {
-            Ok(conn) => {
-                // Stored first, so an alert from processing the ClientHello stays sendable.
-                self.state = State::Tls(conn.into());
-                if let State::Tls(conn) = &mut self.state {
-                    conn.process_new_packets()?;
-                }
-                Ok(())
-            }
-            Err((err, mut alert)) => {
-                let mut bytes = Vec::new();
-                // Writing into a Vec cannot fail.
-                let _ = alert.write_all(&mut bytes);
-                self.state = State::Failed { alert: bytes };
-                Err(err.into())
-            }
-        }
+        self.start_server(config, &ready)
     }
 
     /// Engine-style read: takes at most one whole TLS record from `src` and writes its plaintext
@@ -482,6 +589,14 @@ impl Connection {
             return Ok(self.step(0, 0, was_handshaking, flags::OVERFLOW));
         }
 
+        if let State::Tls(session) = &mut self.state {
+            if session.buffers.failure.is_none() {
+                // The record's plaintext goes straight to `dst`, not through the plaintext buffer.
+                session.incoming.extend_from_slice(&src[..record]);
+                let produced = session.pump(Sink::plaintext(dst))?;
+                return Ok(self.step(record, produced, was_handshaking, 0));
+            }
+        }
         let consumed = self.read_tls(&src[..record])?;
         let produced = self.read(dst)?;
         Ok(self.step(consumed, produced, was_handshaking, 0))
@@ -511,14 +626,26 @@ impl Connection {
         if dst.len() < chunk + MAX_RECORD_OVERHEAD {
             return Ok(self.step(0, 0, was_handshaking, flags::OVERFLOW));
         }
-        let consumed = self.write(&src[..chunk])?;
-        let produced = self.write_tls(dst);
+        let State::Tls(session) = &mut self.state else {
+            return Ok(self.step(0, 0, was_handshaking, 0));
+        };
+        if session.buffers.failure.is_some() {
+            return Ok(self.step(0, 0, was_handshaking, 0));
+        }
+        let (consumed, produced) = match session.encrypt(&src[..chunk], dst)? {
+            Some(Encrypted::Direct(produced)) => (chunk, produced),
+            Some(Encrypted::Queued) => (chunk, self.write_tls(dst)),
+            None => (0, 0),
+        };
         Ok(self.step(consumed, produced, was_handshaking, 0))
     }
 
     /// Whether the peer's close_notify has been received.
     pub fn peer_closed(&self) -> bool {
-        self.peer_closed
+        match &self.state {
+            State::Tls(session) => session.buffers.peer_closed,
+            State::Accepting { .. } | State::Failed { .. } => false,
+        }
     }
 
     fn step(&self, consumed: usize, produced: usize, was_handshaking: bool, extra: u32) -> Step {
@@ -530,6 +657,326 @@ impl Connection {
             consumed,
             produced,
             flags: bits,
+        }
+    }
+}
+
+/// Runs rustls' state machine on a session's incoming bytes until it blocks, handing each state
+/// to [`Buffers::handle`]; after a failure, collects the alert rustls queued.
+macro_rules! drive {
+    ($tls:expr, $incoming:expr, $buffers:expr, $sink:expr) => {{
+        let mut outcome = Ok(());
+        loop {
+            let status = $tls.process_tls_records(&mut $incoming[..]);
+            let mut discard = status.discard;
+            let flow = $buffers.handle(status.state, $sink, &mut discard);
+            match flow {
+                Ok(more) => {
+                    $incoming.drain(..discard.min($incoming.len()));
+                    if !more {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    // `incoming` is left as it was: rustls' handshake reassembly may still point
+                    // into the bytes the failed step would have discarded.
+                    outcome = Err(err);
+                    break;
+                }
+            }
+        }
+        if let Err(err) = &outcome {
+            $buffers.failure = Some(err.clone());
+            // rustls' handshake reassembly refers to `incoming`, so the same unchanged bytes are
+            // passed again; the connection takes no more input, so nothing is discarded.
+            loop {
+                let status = $tls.process_tls_records(&mut $incoming[..]);
+                if !$buffers.flush_alert(status.state) {
+                    break;
+                }
+            }
+        }
+        outcome
+    }};
+}
+
+impl Session {
+    fn new(tls: Tls, server_name: Option<String>, incoming: Vec<u8>) -> Self {
+        Session {
+            tls,
+            server_name,
+            incoming,
+            buffers: Buffers::default(),
+        }
+    }
+
+    fn common(&self) -> &rustls::CommonState {
+        match &self.tls {
+            Tls::Server(conn) => conn,
+            Tls::Client(conn) => conn,
+        }
+    }
+
+    /// Processes what `incoming` holds, delivering plaintext to `sink`; returns the plaintext
+    /// bytes written to the sink's destination.
+    fn pump(&mut self, mut sink: Sink<'_>) -> Result<usize, rustls::Error> {
+        let Session {
+            tls,
+            incoming,
+            buffers,
+            ..
+        } = self;
+        match tls {
+            Tls::Server(conn) => drive!(conn, incoming, buffers, &mut sink),
+            Tls::Client(conn) => drive!(conn, incoming, buffers, &mut sink),
+        }?;
+        if buffers.peer_closed {
+            // rustls reads nothing after the peer's close_notify.
+            incoming.clear();
+        }
+        Ok(sink.produced)
+    }
+
+    /// Encrypts `plaintext` into `dst` if traffic keys allow it.
+    fn encrypt(
+        &mut self,
+        plaintext: &[u8],
+        dst: &mut [u8],
+    ) -> Result<Option<Encrypted>, rustls::Error> {
+        let mut sink = Sink {
+            dst: &mut [],
+            produced: 0,
+            encrypt: Some((plaintext, dst)),
+            encrypted: None,
+        };
+        let Session {
+            tls,
+            incoming,
+            buffers,
+            ..
+        } = self;
+        match tls {
+            Tls::Server(conn) => drive!(conn, incoming, buffers, &mut sink),
+            Tls::Client(conn) => drive!(conn, incoming, buffers, &mut sink),
+        }?;
+        Ok(sink.encrypted)
+    }
+
+    fn read_tls(&mut self, mut tls: &[u8]) -> Result<usize, rustls::Error> {
+        if let Some(failure) = &self.buffers.failure {
+            return Err(failure.clone());
+        }
+        let offered = tls.len();
+
+        // A record at a time, so a full plaintext buffer stops the intake as rustls' buffered
+        // connection does.
+        while !tls.is_empty() && self.buffers.unread_plaintext() < RECEIVED_PLAINTEXT_LIMIT {
+            let take = tls.len().min(MAX_RECORD_LEN);
+            self.incoming.extend_from_slice(&tls[..take]);
+            tls = &tls[take..];
+            self.pump(Sink::discard())?;
+        }
+        Ok(offered - tls.len())
+    }
+}
+
+impl Buffers {
+    /// Acts on one state; returns whether rustls has more to do without new input.
+    fn handle<Data>(
+        &mut self,
+        state: Result<ConnectionState<'_, '_, Data>, rustls::Error>,
+        sink: &mut Sink<'_>,
+        discard: &mut usize,
+    ) -> Result<bool, rustls::Error> {
+        match state? {
+            ConnectionState::ReadTraffic(mut traffic) => {
+                while let Some(record) = traffic.next_record() {
+                    let record = record?;
+                    *discard += record.discard;
+                    self.deliver(record.payload, sink);
+                }
+                Ok(true)
+            }
+            ConnectionState::EncodeTlsData(mut encode) => {
+                append(&mut self.outgoing, |out| {
+                    encode.encode(out).map_err(|err| match err {
+                        EncodeError::InsufficientSize(size) => Fill::Needs(size.required_size),
+                        EncodeError::AlreadyEncoded => {
+                            Fill::Failed(rustls::Error::General(err.to_string()))
+                        }
+                    })
+                })?;
+                Ok(true)
+            }
+            ConnectionState::TransmitTlsData(transmit) => {
+                // The bytes stay in `outgoing` until the caller takes them.
+                transmit.done();
+                Ok(true)
+            }
+            ConnectionState::PeerClosed => {
+                self.peer_closed = true;
+                Ok(true)
+            }
+            ConnectionState::WriteTraffic(mut traffic) => {
+                self.write_traffic(&mut traffic, sink)?;
+                Ok(false)
+            }
+            ConnectionState::ReadEarlyData(_) => Err(rustls::Error::General(
+                "early data is not accepted".to_string(),
+            )),
+            _ => Ok(false),
+        }
+    }
+
+    /// Handles a state reached after a failure: only the alert rustls queued is wanted.
+    fn flush_alert<Data>(
+        &mut self,
+        state: Result<ConnectionState<'_, '_, Data>, rustls::Error>,
+    ) -> bool {
+        match state {
+            Ok(ConnectionState::EncodeTlsData(mut encode)) => append(&mut self.outgoing, |out| {
+                encode.encode(out).map_err(|err| match err {
+                    EncodeError::InsufficientSize(size) => Fill::Needs(size.required_size),
+                    EncodeError::AlreadyEncoded => {
+                        Fill::Failed(rustls::Error::General(err.to_string()))
+                    }
+                })
+            })
+            .is_ok(),
+            Ok(ConnectionState::TransmitTlsData(transmit)) => {
+                transmit.done();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Encrypts what waits to be sent: plaintext held from the handshake, the caller's
+    /// plaintext, then a requested close_notify.
+    fn write_traffic<Data>(
+        &mut self,
+        traffic: &mut WriteTraffic<'_, Data>,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), rustls::Error> {
+        if !self.pending_write.is_empty() {
+            let pending = std::mem::take(&mut self.pending_write);
+            append(&mut self.outgoing, |out| {
+                traffic.encrypt(&pending, out).map_err(encrypt_fill)
+            })?;
+        }
+
+        if let Some((plaintext, dst)) = sink.encrypt.take() {
+            if self.outgoing.is_empty() {
+                match traffic.encrypt(plaintext, dst) {
+                    Ok(written) => sink.encrypted = Some(Encrypted::Direct(written)),
+                    Err(EncryptError::InsufficientSize(_)) => {}
+                    Err(err) => return Err(rustls::Error::General(err.to_string())),
+                }
+            }
+            if sink.encrypted.is_none() {
+                // Something must go out first (or a key update did not fit): queue behind it.
+                append(&mut self.outgoing, |out| {
+                    traffic.encrypt(plaintext, out).map_err(encrypt_fill)
+                })?;
+                sink.encrypted = Some(Encrypted::Queued);
+            }
+        }
+
+        if self.close_requested && !self.close_queued {
+            append(&mut self.outgoing, |out| {
+                traffic.queue_close_notify(out).map_err(encrypt_fill)
+            })?;
+            self.close_queued = true;
+        }
+        Ok(())
+    }
+
+    /// Hands a record's plaintext to the sink's destination, keeping what does not fit.
+    fn deliver(&mut self, payload: &[u8], sink: &mut Sink<'_>) {
+        let room = if self.unread_plaintext() == 0 {
+            sink.dst.len() - sink.produced
+        } else {
+            0
+        };
+        let direct = payload.len().min(room);
+        sink.dst[sink.produced..sink.produced + direct].copy_from_slice(&payload[..direct]);
+        sink.produced += direct;
+        self.plaintext.extend_from_slice(&payload[direct..]);
+    }
+
+    fn unread_plaintext(&self) -> usize {
+        self.plaintext.len() - self.plaintext_read
+    }
+
+    fn read_plaintext(&mut self, out: &mut [u8]) -> usize {
+        let n = self.unread_plaintext().min(out.len());
+        out[..n].copy_from_slice(&self.plaintext[self.plaintext_read..self.plaintext_read + n]);
+        self.plaintext_read += n;
+        if self.plaintext_read == self.plaintext.len() {
+            self.plaintext.clear();
+            self.plaintext_read = 0;
+        }
+        n
+    }
+}
+
+impl<'a> Sink<'a> {
+    /// A sink whose plaintext all goes to the connection's plaintext buffer.
+    fn discard() -> Self {
+        Self::plaintext(&mut [])
+    }
+
+    /// A sink writing plaintext to `dst` first.
+    fn plaintext(dst: &'a mut [u8]) -> Self {
+        Sink {
+            dst,
+            produced: 0,
+            encrypt: None,
+            encrypted: None,
+        }
+    }
+}
+
+/// Appends as much of `plaintext` to `pending` as the pending limit allows; returns how much.
+fn hold(pending: &mut Vec<u8>, plaintext: &[u8]) -> usize {
+    let room = PENDING_PLAINTEXT_LIMIT.saturating_sub(pending.len());
+    let taken = plaintext.len().min(room);
+    pending.extend_from_slice(&plaintext[..taken]);
+    taken
+}
+
+fn encrypt_fill(err: EncryptError) -> Fill {
+    match err {
+        EncryptError::InsufficientSize(size) => Fill::Needs(size.required_size),
+        err => Fill::Failed(rustls::Error::General(err.to_string())),
+    }
+}
+
+/// Lets `fill` write at the end of `buffer`, growing it to the size `fill` asks for.
+fn append(
+    buffer: &mut Vec<u8>,
+    mut fill: impl FnMut(&mut [u8]) -> Result<usize, Fill>,
+) -> Result<(), rustls::Error> {
+    let start = buffer.len();
+    let mut room = 0;
+    loop {
+        buffer.resize(start + room, 0);
+        match fill(&mut buffer[start..]) {
+            Ok(written) => {
+                buffer.truncate(start + written);
+                return Ok(());
+            }
+            Err(Fill::Needs(needed)) if needed > room => room = needed,
+            Err(Fill::Needs(needed)) => {
+                buffer.truncate(start);
+                return Err(rustls::Error::General(format!(
+                    "rustls asked for {needed} bytes of room and did not use them"
+                )));
+            }
+            Err(Fill::Failed(err)) => {
+                buffer.truncate(start);
+                return Err(err);
+            }
         }
     }
 }

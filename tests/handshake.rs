@@ -402,3 +402,81 @@ fn an_empty_alpn_name_is_refused() {
         .unwrap();
     assert!(matches!(failure, Error::InvalidConfig(_)), "{failure:?}");
 }
+
+#[test]
+fn a_server_may_write_before_the_client_hello_and_the_client_reads_it_after_the_handshake() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+
+    assert_eq!(server.write(b"banner\n").unwrap(), 7);
+    assert!(!server.wants_write(), "held until the handshake allows it");
+    pump(&mut client, &mut server).unwrap();
+
+    let mut received = [0u8; 64];
+    let n = client.read(&mut received).unwrap();
+    assert_eq!(&received[..n], b"banner\n");
+}
+
+#[test]
+fn a_close_notify_requested_during_the_handshake_follows_the_plaintext_held_for_it() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+
+    assert_eq!(client.write(b"last words").unwrap(), 10);
+    client.send_close_notify();
+    assert!(matches!(
+        client.write(b"more").unwrap_err(),
+        Error::InvalidState(_)
+    ));
+    pump(&mut client, &mut server).unwrap();
+
+    let mut received = [0u8; 64];
+    let n = server.read(&mut received).unwrap();
+    assert_eq!(&received[..n], b"last words");
+    assert!(server.peer_closed());
+    assert_ne!(server.flags() & flags::PEER_CLOSED, 0);
+}
+
+#[test]
+fn engine_records_of_16_kib_cross_in_both_directions_until_close_notify() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    engine_handshake(&mut client, &mut server);
+
+    let mut record = vec![0u8; 17 * 1024];
+    let mut plaintext = vec![0u8; 16 * 1024];
+    for round in 0..4u8 {
+        let message = vec![round; 16 * 1024];
+        let (from, to) = if round % 2 == 0 {
+            (&mut client, &mut server)
+        } else {
+            (&mut server, &mut client)
+        };
+        let wrapped = from.wrap_record(&message, &mut record).unwrap();
+        assert_eq!(
+            (wrapped.consumed, wrapped.produced),
+            (16 * 1024, 16 * 1024 + 22)
+        );
+        let unwrapped = to
+            .unwrap_record(&record[..wrapped.produced], &mut plaintext)
+            .unwrap();
+        assert_eq!(
+            (unwrapped.consumed, unwrapped.produced),
+            (wrapped.produced, 16 * 1024)
+        );
+        assert_eq!(plaintext, message);
+    }
+
+    client.send_close_notify();
+    let close = client.wrap_record(&[], &mut record).unwrap();
+    assert_eq!(close.produced, 5 + 2 + 1 + 16, "an encrypted alert record");
+    assert_ne!(close.flags & flags::OUTBOUND_CLOSED, 0);
+    let closed = server
+        .unwrap_record(&record[..close.produced], &mut plaintext)
+        .unwrap();
+    assert_eq!((closed.consumed, closed.produced), (close.produced, 0));
+    assert_ne!(closed.flags & flags::PEER_CLOSED, 0);
+}
