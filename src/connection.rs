@@ -410,6 +410,7 @@ impl Connection {
         let n = pending.len().min(out.len());
         out[..n].copy_from_slice(&pending[..n]);
         pending.drain(..n);
+        release_if_empty(pending);
         n
     }
 
@@ -734,6 +735,7 @@ impl Session {
             // rustls reads nothing after the peer's close_notify.
             incoming.clear();
         }
+        release_if_empty(incoming);
         Ok(sink.produced)
     }
 
@@ -915,10 +917,23 @@ impl Buffers {
         if self.plaintext_read == self.plaintext.len() {
             self.plaintext.clear();
             self.plaintext_read = 0;
+            release_if_empty(&mut self.plaintext);
         }
         n
     }
 }
+
+/// Frees an emptied buffer that grew past [`KEPT_CAPACITY`], so an idle connection holds little
+/// beyond rustls' own state: a broker keeps thousands of mostly idle connections. A stream of
+/// 16 KiB records then allocates a buffer per record, a few percent of its cost.
+fn release_if_empty(buffer: &mut Vec<u8>) {
+    if buffer.is_empty() && buffer.capacity() > KEPT_CAPACITY {
+        *buffer = Vec::new();
+    }
+}
+
+/// The capacity an empty buffer may keep: enough for handshake messages and small records.
+const KEPT_CAPACITY: usize = 4096;
 
 impl<'a> Sink<'a> {
     /// A sink whose plaintext all goes to the connection's plaintext buffer.
