@@ -85,7 +85,7 @@ struct Session {
 #[derive(Default)]
 struct Buffers {
     /// TLS bytes waiting for [`Connection::write_tls`].
-    outgoing: Vec<u8>,
+    outgoing: OutgoingTls,
     /// Received plaintext; `plaintext[plaintext_read..]` is still unread.
     plaintext: Vec<u8>,
     plaintext_read: usize,
@@ -146,7 +146,8 @@ pub mod flags {
     pub const OVERFLOW: u32 = 1 << 3;
     /// The peer's close_notify has been received.
     pub const PEER_CLOSED: u32 = 1 << 4;
-    /// Our close_notify has been queued.
+    /// Our close_notify has been requested: queued, or during the handshake held until traffic
+    /// keys exist (a handshake that never ends sends none).
     pub const OUTBOUND_CLOSED: u32 = 1 << 5;
     /// This step completed the handshake.
     pub const HANDSHAKE_FINISHED: u32 = 1 << 6;
@@ -402,16 +403,16 @@ impl Connection {
 
     /// Writes pending TLS bytes into `out`, returning how many were written.
     pub fn write_tls(&mut self, out: &mut [u8]) -> usize {
-        let pending = match &mut self.state {
-            State::Failed { alert } => alert,
-            State::Accepting { .. } => return 0,
-            State::Tls(session) => &mut session.buffers.outgoing,
-        };
-        let n = pending.len().min(out.len());
-        out[..n].copy_from_slice(&pending[..n]);
-        pending.drain(..n);
-        release_if_empty(pending);
-        n
+        match &mut self.state {
+            State::Failed { alert } => {
+                let n = alert.len().min(out.len());
+                out[..n].copy_from_slice(&alert[..n]);
+                alert.drain(..n);
+                n
+            }
+            State::Accepting { .. } => 0,
+            State::Tls(session) => session.buffers.outgoing.take_into(out),
+        }
     }
 
     /// Reads received plaintext into `out`.
@@ -448,10 +449,21 @@ impl Connection {
                 return Err(Error::InvalidState("the handshake has not started"));
             }
         };
-        let taken = hold(&mut session.buffers.pending_write, plaintext);
-        if session.buffers.failure.is_none() {
-            session.pump(Sink::discard())?;
+        // TLS bytes not yet taken by write_tls count against the limit too, so a caller whose
+        // peer stops reading sees short writes instead of an ever-growing buffer.
+        let limit = PENDING_PLAINTEXT_LIMIT.saturating_sub(session.buffers.outgoing.len());
+        if let Some(failure) = &session.buffers.failure {
+            return Err(failure.clone().into());
         }
+        if !session.common().is_handshaking() && session.buffers.pending_write.is_empty() {
+            // Encrypted straight into the outgoing buffer, without holding a copy first.
+            let taken = plaintext.len().min(limit);
+            if taken == 0 || session.encrypt(&plaintext[..taken], &mut [])?.is_some() {
+                return Ok(taken);
+            }
+        }
+        let taken = hold_within(&mut session.buffers.pending_write, plaintext, limit);
+        session.pump(Sink::discard())?;
         Ok(taken)
     }
 
@@ -459,7 +471,8 @@ impl Connection {
     ///
     /// During the handshake the alert waits until the handshake ends, behind any plaintext held
     /// for sending: rustls' unbuffered connection can only encrypt it with traffic keys, so unlike
-    /// rustls' buffered connection it is not sent in the clear or under handshake keys.
+    /// rustls' buffered connection it is not sent in the clear or under handshake keys, and a
+    /// handshake abandoned after this call ends without one (the peer sees the transport close).
     pub fn send_close_notify(&mut self) {
         self.outbound_closed = true;
         if let State::Tls(session) = &mut self.state {
@@ -630,8 +643,8 @@ impl Connection {
         let State::Tls(session) = &mut self.state else {
             return Ok(self.step(0, 0, was_handshaking, 0));
         };
-        if session.buffers.failure.is_some() {
-            return Ok(self.step(0, 0, was_handshaking, 0));
+        if let Some(failure) = &session.buffers.failure {
+            return Err(failure.clone().into());
         }
         let (consumed, produced) = match session.encrypt(&src[..chunk], dst)? {
             Some(Encrypted::Direct(produced)) => (chunk, produced),
@@ -689,8 +702,10 @@ macro_rules! drive {
         if let Err(err) = &outcome {
             $buffers.failure = Some(err.clone());
             // rustls' handshake reassembly refers to `incoming`, so the same unchanged bytes are
-            // passed again; the connection takes no more input, so nothing is discarded.
-            loop {
+            // passed again; the connection takes no more input, so nothing is discarded. Only
+            // while rustls has the alert to hand over: with nothing to send it would parse the
+            // failed bytes again and fail a second time.
+            while $tls.wants_write() {
                 let status = $tls.process_tls_records(&mut $incoming[..]);
                 if !$buffers.flush_alert(status.state) {
                     break;
@@ -800,7 +815,7 @@ impl Buffers {
                 Ok(true)
             }
             ConnectionState::EncodeTlsData(mut encode) => {
-                append(&mut self.outgoing, |out| {
+                self.outgoing.append(|out| {
                     encode.encode(out).map_err(|err| match err {
                         EncodeError::InsufficientSize(size) => Fill::Needs(size.required_size),
                         EncodeError::AlreadyEncoded => {
@@ -836,15 +851,17 @@ impl Buffers {
         state: Result<ConnectionState<'_, '_, Data>, rustls::Error>,
     ) -> bool {
         match state {
-            Ok(ConnectionState::EncodeTlsData(mut encode)) => append(&mut self.outgoing, |out| {
-                encode.encode(out).map_err(|err| match err {
-                    EncodeError::InsufficientSize(size) => Fill::Needs(size.required_size),
-                    EncodeError::AlreadyEncoded => {
-                        Fill::Failed(rustls::Error::General(err.to_string()))
-                    }
+            Ok(ConnectionState::EncodeTlsData(mut encode)) => self
+                .outgoing
+                .append(|out| {
+                    encode.encode(out).map_err(|err| match err {
+                        EncodeError::InsufficientSize(size) => Fill::Needs(size.required_size),
+                        EncodeError::AlreadyEncoded => {
+                            Fill::Failed(rustls::Error::General(err.to_string()))
+                        }
+                    })
                 })
-            })
-            .is_ok(),
+                .is_ok(),
             Ok(ConnectionState::TransmitTlsData(transmit)) => {
                 transmit.done();
                 true
@@ -862,9 +879,8 @@ impl Buffers {
     ) -> Result<(), rustls::Error> {
         if !self.pending_write.is_empty() {
             let pending = std::mem::take(&mut self.pending_write);
-            append(&mut self.outgoing, |out| {
-                traffic.encrypt(&pending, out).map_err(encrypt_fill)
-            })?;
+            self.outgoing
+                .append(|out| traffic.encrypt(&pending, out).map_err(encrypt_fill))?;
         }
 
         if let Some((plaintext, dst)) = sink.encrypt.take() {
@@ -877,17 +893,15 @@ impl Buffers {
             }
             if sink.encrypted.is_none() {
                 // Something must go out first (or a key update did not fit): queue behind it.
-                append(&mut self.outgoing, |out| {
-                    traffic.encrypt(plaintext, out).map_err(encrypt_fill)
-                })?;
+                self.outgoing
+                    .append(|out| traffic.encrypt(plaintext, out).map_err(encrypt_fill))?;
                 sink.encrypted = Some(Encrypted::Queued);
             }
         }
 
         if self.close_requested && !self.close_queued {
-            append(&mut self.outgoing, |out| {
-                traffic.queue_close_notify(out).map_err(encrypt_fill)
-            })?;
+            self.outgoing
+                .append(|out| traffic.queue_close_notify(out).map_err(encrypt_fill))?;
             self.close_queued = true;
         }
         Ok(())
@@ -954,7 +968,12 @@ impl<'a> Sink<'a> {
 
 /// Appends as much of `plaintext` to `pending` as the pending limit allows; returns how much.
 fn hold(pending: &mut Vec<u8>, plaintext: &[u8]) -> usize {
-    let room = PENDING_PLAINTEXT_LIMIT.saturating_sub(pending.len());
+    hold_within(pending, plaintext, PENDING_PLAINTEXT_LIMIT)
+}
+
+/// As [`hold`], with `limit` bytes allowed in `pending`.
+fn hold_within(pending: &mut Vec<u8>, plaintext: &[u8], limit: usize) -> usize {
+    let room = limit.saturating_sub(pending.len());
     let taken = plaintext.len().min(room);
     pending.extend_from_slice(&plaintext[..taken]);
     taken
@@ -967,30 +986,68 @@ fn encrypt_fill(err: EncryptError) -> Fill {
     }
 }
 
-/// Lets `fill` write at the end of `buffer`, growing it to the size `fill` asks for.
-fn append(
-    buffer: &mut Vec<u8>,
-    mut fill: impl FnMut(&mut [u8]) -> Result<usize, Fill>,
-) -> Result<(), rustls::Error> {
-    let start = buffer.len();
-    let mut room = 0;
-    loop {
-        buffer.resize(start + room, 0);
-        match fill(&mut buffer[start..]) {
-            Ok(written) => {
-                buffer.truncate(start + written);
-                return Ok(());
+/// TLS bytes waiting for [`Connection::write_tls`]: `bytes[start..end]`.
+///
+/// The vector's length is how much of it was ever written, so encrypting into room already there
+/// writes no zeros first, as a vector truncated and resized again would. Emptied, it keeps up to
+/// one record of room for the next, and frees more.
+#[derive(Default)]
+struct OutgoingTls {
+    bytes: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl OutgoingTls {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Moves as many waiting bytes as fit into `out`; returns how many.
+    fn take_into(&mut self, out: &mut [u8]) -> usize {
+        let n = self.len().min(out.len());
+        out[..n].copy_from_slice(&self.bytes[self.start..self.start + n]);
+        self.start += n;
+        if self.is_empty() {
+            self.start = 0;
+            self.end = 0;
+            if self.bytes.len() > MAX_RECORD_LEN {
+                self.bytes = Vec::new();
             }
-            Err(Fill::Needs(needed)) if needed > room => room = needed,
-            Err(Fill::Needs(needed)) => {
-                buffer.truncate(start);
-                return Err(rustls::Error::General(format!(
-                    "rustls asked for {needed} bytes of room and did not use them"
-                )));
-            }
-            Err(Fill::Failed(err)) => {
-                buffer.truncate(start);
-                return Err(err);
+        }
+        n
+    }
+
+    /// Lets `fill` write after the waiting bytes, growing the room to what `fill` asks for.
+    fn append(
+        &mut self,
+        mut fill: impl FnMut(&mut [u8]) -> Result<usize, Fill>,
+    ) -> Result<(), rustls::Error> {
+        if self.start > 0 {
+            self.bytes.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        loop {
+            let room = self.bytes.len() - self.end;
+            match fill(&mut self.bytes[self.end..]) {
+                Ok(written) => {
+                    self.end += written;
+                    return Ok(());
+                }
+                Err(Fill::Needs(needed)) if needed > room => {
+                    self.bytes.resize(self.end + needed, 0);
+                }
+                Err(Fill::Needs(needed)) => {
+                    return Err(rustls::Error::General(format!(
+                        "rustls asked for {needed} bytes of room and did not use them"
+                    )));
+                }
+                Err(Fill::Failed(err)) => return Err(err),
             }
         }
     }

@@ -480,3 +480,69 @@ fn engine_records_of_16_kib_cross_in_both_directions_until_close_notify() {
     assert_eq!((closed.consumed, closed.produced), (close.produced, 0));
     assert_ne!(closed.flags & flags::PEER_CLOSED, 0);
 }
+
+#[test]
+fn a_tampered_record_after_the_handshake_fails_either_side_with_an_alert() {
+    let server = Context::load(&rsa_server().versions(TLS13)).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    for tamper_on_server in [true, false] {
+        let (mut client, mut server) = pair(&server, &client);
+        engine_handshake(&mut client, &mut server);
+        let (from, to) = if tamper_on_server {
+            (&mut client, &mut server)
+        } else {
+            (&mut server, &mut client)
+        };
+
+        let mut record = vec![0u8; 2048];
+        let wrapped = from.wrap_record(b"sealed", &mut record).unwrap();
+        record[wrapped.produced - 1] ^= 0x01;
+        let mut plaintext = vec![0u8; 2048];
+        let failure = to
+            .unwrap_record(&record[..wrapped.produced], &mut plaintext)
+            .unwrap_err();
+        assert!(matches!(failure, Error::Tls(_)), "{failure:?}");
+
+        // The alert goes out once, encrypted as application data; the connection stays failed.
+        assert!(to.wants_write());
+        let alert = to.write_tls(&mut record);
+        assert_eq!((alert, record[0]), (5 + 2 + 1 + 16, 0x17));
+        assert!(!to.wants_write());
+        assert!(to.unwrap_record(&record[..alert], &mut plaintext).is_err());
+        assert!(to.wrap_record(b"more", &mut record).is_err());
+    }
+}
+
+#[test]
+fn a_record_header_longer_than_tls_allows_fails_after_the_handshake_too() {
+    let server = Context::load(&rsa_server()).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    engine_handshake(&mut client, &mut server);
+
+    let mut plaintext = vec![0u8; 1024];
+    let failure = client
+        .unwrap_record(&[0x17, 0x03, 0x03, 0xff, 0xff], &mut plaintext)
+        .unwrap_err();
+    assert!(matches!(failure, Error::Tls(_)), "{failure:?}");
+    assert!(client.wants_write());
+}
+
+#[test]
+fn writes_stop_at_64_kib_while_nothing_is_taken_for_sending() {
+    let server = Context::load(&rsa_server().versions(TLS13)).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    pump(&mut client, &mut server).unwrap();
+
+    let chunk = vec![7u8; 16 * 1024];
+    let mut taken = Vec::new();
+    for _ in 0..6 {
+        taken.push(client.write(&chunk).unwrap());
+    }
+    // Each record adds 22 bytes (header, content type, tag); 64 KiB of TLS bytes is the limit.
+    assert_eq!(taken, [16_384, 16_384, 16_384, 16_318, 0, 0]);
+
+    pump(&mut client, &mut server).unwrap();
+    assert_eq!(client.write(&chunk).unwrap(), 16_384);
+}

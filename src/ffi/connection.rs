@@ -231,7 +231,8 @@ pub unsafe extern "C" fn tls_conn_write(
 }
 
 /// Queues a close_notify alert; write it out with [`tls_conn_write_tls`]. No plaintext can be
-/// written afterwards.
+/// written afterwards. During the handshake the alert is held until the handshake ends (it can
+/// only be sent encrypted with the traffic keys); a handshake abandoned meanwhile sends none.
 ///
 /// # Safety
 ///

@@ -14,6 +14,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -96,13 +97,19 @@ public final class NettyHandshakes {
                     .build();
         }
         // The client does not verify the server: verification is client work, and the less of
-        // it there is, the more surely the server is what limits the rate.
-        SslContext clientContext = SslContextBuilder.forClient()
+        // it there is, the more surely the server is what limits the rate. The tcnative client
+        // offers X25519 alone: by default it would offer the X25519MLKEM768 hybrid, which rustls
+        // takes and BoringSSL's server and the JDK's do not, so the servers would not be doing
+        // the same work. (The JDK client offers no hybrid.)
+        SslContextBuilder clientBuilder = SslContextBuilder.forClient()
                 .sslProvider(client.equals("jdk") ? SslProvider.JDK : SslProvider.OPENSSL)
                 .trustManager(InsecureTrustManagerFactory.INSTANCE)
                 .protocols(protocol)
-                .ciphers(List.of(suite))
-                .build();
+                .ciphers(List.of(suite));
+        if (!client.equals("jdk")) {
+            clientBuilder.option(OpenSslContextOption.GROUPS, new String[] {"X25519"});
+        }
+        SslContext clientContext = clientBuilder.build();
 
         EventLoopGroup serverGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
