@@ -653,7 +653,8 @@ tls_result tls_conn_write(tls_conn *conn, const uint8_t *buf, size_t len, size_t
 
 /*
  Queues a close_notify alert; write it out with [`tls_conn_write_tls`]. No plaintext can be
- written afterwards.
+ written afterwards. During the handshake the alert is held until the handshake ends (it can
+ only be sent encrypted with the traffic keys); a handshake abandoned meanwhile sends none.
 
  # Safety
 
