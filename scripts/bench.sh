@@ -4,8 +4,10 @@
 # certificate rotation, the C ABI against rustls called directly (criterion) and reloads; prints
 # the figures and writes docs/benchmarks.md. About twenty minutes on two cores.
 #
-# JMH settings are kept short on purpose (1 fork, 2 warm-up and 3 measured iterations of 1 s):
-# enough to rank the engines, not to resolve differences of a few percent. Override them with
+# JMH settings are kept short on purpose (1 fork, 4 warm-up and 3 measured iterations of 2 s):
+# enough to rank the engines, not to resolve differences of a few percent. The warm-up is long
+# enough for the JDK engine's code to be compiled; with 2 s of it the JDK's handshakes came out
+# slower than its warmed-up rate through Netty. Override them with
 # JMH_OPTS, and the benchmarks with JMH_FILTER (a JMH regular expression).
 #
 # The Netty handshake runs take NETTY_WARMUP seconds (default 5), then NETTY_ROUNDS windows
@@ -21,7 +23,7 @@ cases=${TLSCTX_BENCH_CASES:-$root/../shared/cases}
 cases=$(cd "$cases" && pwd)
 library=$root/target/release/libtlsctx.so
 results=$root/java/bench/target/results
-jmh_opts=${JMH_OPTS:--f 1 -wi 2 -w 1s -i 3 -r 1s}
+jmh_opts=${JMH_OPTS:--f 1 -wi 4 -w 2s -i 3 -r 2s}
 rotations=${ROTATIONS:-2000}
 netty_warmup=${NETTY_WARMUP:-5}
 netty_rounds=${NETTY_ROUNDS:-3}
