@@ -27,7 +27,7 @@ const MAX_RECORD_OVERHEAD: usize = 5 + 8 + 16;
 const RECORD_HEADER: usize = 5;
 
 /// The longest record TLS allows: header, 2^14 bytes of plaintext and 2048 of expansion.
-const MAX_RECORD_LEN: usize = RECORD_HEADER + MAX_RECORD_PLAINTEXT + 2048;
+pub(crate) const MAX_RECORD_LEN: usize = RECORD_HEADER + MAX_RECORD_PLAINTEXT + 2048;
 
 /// Received plaintext held for [`Connection::read`] beyond which no more TLS bytes are taken.
 const RECEIVED_PLAINTEXT_LIMIT: usize = 16 * 1024;
@@ -114,6 +114,17 @@ enum Encrypted {
     Direct(usize),
     /// The TLS bytes went to the outgoing buffer (it held something that must go first).
     Queued,
+}
+
+/// What [`Buffers::handle`] leaves to the loop that drives rustls.
+enum Flow {
+    /// rustls has more to do without new input.
+    More,
+    /// rustls waits for input, or for the caller to write.
+    Blocked,
+    /// Plaintext of received records was delivered; rustls has more to do only if bytes remain
+    /// to be processed or something waits to be sent.
+    Delivered,
 }
 
 /// Why a `fill` function given to [`append`] wrote nothing.
@@ -685,9 +696,20 @@ macro_rules! drive {
             let mut discard = status.discard;
             let flow = $buffers.handle(status.state, $sink, &mut discard);
             match flow {
-                Ok(more) => {
+                Ok(flow) => {
                     $incoming.drain(..discard.min($incoming.len()));
-                    if !more {
+                    let done = match flow {
+                        Flow::More => false,
+                        Flow::Blocked => true,
+                        // With every byte taken and nothing to send, another round would only
+                        // report that the connection may write: leave it to the next call.
+                        Flow::Delivered => {
+                            $incoming.is_empty()
+                                && !$tls.wants_write()
+                                && !$buffers.has_output($sink)
+                        }
+                    };
+                    if done {
                         break;
                     }
                 }
@@ -804,7 +826,7 @@ impl Buffers {
         state: Result<ConnectionState<'_, '_, Data>, rustls::Error>,
         sink: &mut Sink<'_>,
         discard: &mut usize,
-    ) -> Result<bool, rustls::Error> {
+    ) -> Result<Flow, rustls::Error> {
         match state? {
             ConnectionState::ReadTraffic(mut traffic) => {
                 while let Some(record) = traffic.next_record() {
@@ -812,7 +834,7 @@ impl Buffers {
                     *discard += record.discard;
                     self.deliver(record.payload, sink);
                 }
-                Ok(true)
+                Ok(Flow::Delivered)
             }
             ConnectionState::EncodeTlsData(mut encode) => {
                 self.outgoing.append(|out| {
@@ -823,25 +845,25 @@ impl Buffers {
                         }
                     })
                 })?;
-                Ok(true)
+                Ok(Flow::More)
             }
             ConnectionState::TransmitTlsData(transmit) => {
                 // The bytes stay in `outgoing` until the caller takes them.
                 transmit.done();
-                Ok(true)
+                Ok(Flow::More)
             }
             ConnectionState::PeerClosed => {
                 self.peer_closed = true;
-                Ok(true)
+                Ok(Flow::More)
             }
             ConnectionState::WriteTraffic(mut traffic) => {
                 self.write_traffic(&mut traffic, sink)?;
-                Ok(false)
+                Ok(Flow::Blocked)
             }
             ConnectionState::ReadEarlyData(_) => Err(rustls::Error::General(
                 "early data is not accepted".to_string(),
             )),
-            _ => Ok(false),
+            _ => Ok(Flow::Blocked),
         }
     }
 
@@ -884,7 +906,7 @@ impl Buffers {
         }
 
         if let Some((plaintext, dst)) = sink.encrypt.take() {
-            if self.outgoing.is_empty() {
+            if self.outgoing.is_empty() && !dst.is_empty() {
                 match traffic.encrypt(plaintext, dst) {
                     Ok(written) => sink.encrypted = Some(Encrypted::Direct(written)),
                     Err(EncryptError::InsufficientSize(_)) => {}
@@ -905,6 +927,14 @@ impl Buffers {
             self.close_queued = true;
         }
         Ok(())
+    }
+
+    /// Whether anything waits to be encrypted: plaintext held from the handshake, the sink's
+    /// plaintext, or a requested close_notify not yet queued.
+    fn has_output(&self, sink: &Sink<'_>) -> bool {
+        !self.pending_write.is_empty()
+            || sink.encrypt.is_some()
+            || (self.close_requested && !self.close_queued)
     }
 
     /// Hands a record's plaintext to the sink's destination, keeping what does not fit.
