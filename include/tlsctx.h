@@ -25,6 +25,49 @@
 #define TLS_VERSION_TLS13 2
 
 /*
+ [`tls_step`] flag: the handshake is still in progress.
+ */
+#define TLS_STEP_HANDSHAKING 1
+
+/*
+ [`tls_step`] flag: TLS bytes wait to be written; call [`tls_conn_wrap`].
+ */
+#define TLS_STEP_WANTS_WRITE 2
+
+/*
+ [`tls_step`] flag: `src` does not hold a whole TLS record; nothing was consumed. Call again
+ with more bytes behind the same ones.
+ */
+#define TLS_STEP_UNDERFLOW 4
+
+/*
+ [`tls_step`] flag: `dst` is too small for what the call would write; nothing was consumed or
+ produced. [`TLS_MAX_RECORD_LEN`] bytes always suffice.
+ */
+#define TLS_STEP_OVERFLOW 8
+
+/*
+ [`tls_step`] flag: the peer's close_notify has been received.
+ */
+#define TLS_STEP_PEER_CLOSED 16
+
+/*
+ [`tls_step`] flag: our close_notify has been requested ([`tls_conn_send_close_notify`]).
+ */
+#define TLS_STEP_OUTBOUND_CLOSED 32
+
+/*
+ [`tls_step`] flag: this call completed the handshake.
+ */
+#define TLS_STEP_HANDSHAKE_FINISHED 64
+
+/*
+ The longest TLS record: header, 2^14 bytes of plaintext and 2048 of expansion. A `dst` this
+ long never overflows.
+ */
+#define TLS_MAX_RECORD_LEN ((5 + 16384) + 2048)
+
+/*
  How a server treats client certificates.
  */
 enum tls_client_auth
@@ -274,6 +317,24 @@ typedef struct tls_config tls_config;
  is used by one thread at a time.
  */
 typedef struct tls_conn tls_conn;
+
+/*
+ What one [`tls_conn_unwrap`] or [`tls_conn_wrap`] call did.
+ */
+typedef struct {
+  /*
+   Bytes taken from `src`.
+   */
+  size_t consumed;
+  /*
+   Bytes written to `dst`.
+   */
+  size_t produced;
+  /*
+   `TLS_STEP_*` bits describing the connection after the call.
+   */
+  uint32_t flags;
+} tls_step;
 
 /*
  What identifies a context generation and its leaf certificate.
@@ -650,6 +711,59 @@ tls_result tls_conn_read(tls_conn *conn, uint8_t *buf, size_t len, size_t *read_
  `conn` is a live connection; `buf` readable for `len` bytes; `written_out` writable.
  */
 tls_result tls_conn_write(tls_conn *conn, const uint8_t *buf, size_t len, size_t *written_out);
+
+/*
+ Engine-style read, as Java's `SSLEngine.unwrap`: takes at most one whole TLS record from
+ `src` and writes its plaintext straight into `dst`, without the copy through the
+ connection's plaintext buffer that [`tls_conn_read_tls`] and [`tls_conn_read`] make.
+ `*step_out` receives the bytes consumed from `src`, the bytes produced into `dst`, and
+ `TLS_STEP_*` flags.
+
+ Plaintext still held from earlier calls is delivered first, consuming nothing. Less than a
+ whole record in `src` consumes nothing and sets [`TLS_STEP_UNDERFLOW`]; after the handshake,
+ a `dst` shorter than the record's plaintext consumes nothing and sets [`TLS_STEP_OVERFLOW`].
+ During the handshake nothing is produced; send what [`tls_conn_wrap`] then writes.
+ `src` and `dst` must not overlap ([`tls_result::InvalidArgument`]). The engine-style calls
+ and the stream calls may be mixed on one connection.
+
+ A TLS error is [`tls_result::TlsProtocol`]; an alert for the peer may then be pending.
+
+ # Safety
+
+ `conn` is a live connection; `src` readable for `src_len` bytes and `dst` writable for
+ `dst_len` bytes (either NULL when its length is 0); `step_out` writable.
+ */
+tls_result tls_conn_unwrap(tls_conn *conn,
+                           const uint8_t *src,
+                           size_t src_len,
+                           uint8_t *dst,
+                           size_t dst_len,
+                           tls_step *step_out);
+
+/*
+ Engine-style write, as Java's `SSLEngine.wrap`: writes pending TLS bytes (handshake,
+ alerts, close_notify) into `dst`; when none are pending and the handshake is done, encrypts
+ at most one record of plaintext from `src` straight into `dst`, without the copy through the
+ connection's outgoing buffer that [`tls_conn_write`] and [`tls_conn_write_tls`] make.
+ `*step_out` receives the plaintext bytes consumed from `src`, the TLS bytes produced into
+ `dst`, and `TLS_STEP_*` flags.
+
+ Plaintext needs room for its record in `dst`: up to 16384 bytes of it plus 29, else
+ nothing is consumed and [`TLS_STEP_OVERFLOW`] is set ([`TLS_MAX_RECORD_LEN`] always
+ suffices). While [`TLS_STEP_WANTS_WRITE`] is set, call again before offering plaintext.
+ `src` and `dst` must not overlap ([`tls_result::InvalidArgument`]).
+
+ # Safety
+
+ `conn` is a live connection; `src` readable for `src_len` bytes and `dst` writable for
+ `dst_len` bytes (either NULL when its length is 0); `step_out` writable.
+ */
+tls_result tls_conn_wrap(tls_conn *conn,
+                         const uint8_t *src,
+                         size_t src_len,
+                         uint8_t *dst,
+                         size_t dst_len,
+                         tls_step *step_out);
 
 /*
  Queues a close_notify alert; write it out with [`tls_conn_write_tls`]. No plaintext can be

@@ -7,7 +7,7 @@ use super::{
     boundary, boundary_value, bytes_arg, bytes_out, str_arg, tls_result, write_out, Failure,
 };
 use crate::config::Role;
-use crate::connection::Connection;
+use crate::connection::{flags, Connection, Step};
 
 /// A TLS connection bound to one context generation for its whole life. Created by
 /// [`tls_conn_new_server`] or [`tls_conn_new_client`], freed by [`tls_conn_free`]. A connection
@@ -228,6 +228,181 @@ pub unsafe extern "C" fn tls_conn_write(
         // SAFETY: checked non-NULL; writable by the caller's promise.
         unsafe { write_out(written_out, written, "written_out") }
     })
+}
+
+/// What one [`tls_conn_unwrap`] or [`tls_conn_wrap`] call did.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct tls_step {
+    /// Bytes taken from `src`.
+    pub consumed: usize,
+    /// Bytes written to `dst`.
+    pub produced: usize,
+    /// `TLS_STEP_*` bits describing the connection after the call.
+    pub flags: u32,
+}
+
+/// [`tls_step`] flag: the handshake is still in progress.
+pub const TLS_STEP_HANDSHAKING: u32 = 1;
+/// [`tls_step`] flag: TLS bytes wait to be written; call [`tls_conn_wrap`].
+pub const TLS_STEP_WANTS_WRITE: u32 = 2;
+/// [`tls_step`] flag: `src` does not hold a whole TLS record; nothing was consumed. Call again
+/// with more bytes behind the same ones.
+pub const TLS_STEP_UNDERFLOW: u32 = 4;
+/// [`tls_step`] flag: `dst` is too small for what the call would write; nothing was consumed or
+/// produced. [`TLS_MAX_RECORD_LEN`] bytes always suffice.
+pub const TLS_STEP_OVERFLOW: u32 = 8;
+/// [`tls_step`] flag: the peer's close_notify has been received.
+pub const TLS_STEP_PEER_CLOSED: u32 = 16;
+/// [`tls_step`] flag: our close_notify has been requested ([`tls_conn_send_close_notify`]).
+pub const TLS_STEP_OUTBOUND_CLOSED: u32 = 32;
+/// [`tls_step`] flag: this call completed the handshake.
+pub const TLS_STEP_HANDSHAKE_FINISHED: u32 = 64;
+
+/// The longest TLS record: header, 2^14 bytes of plaintext and 2048 of expansion. A `dst` this
+/// long never overflows.
+pub const TLS_MAX_RECORD_LEN: usize = 5 + 16384 + 2048;
+
+// The C flags are the connection's own bits under C names, spelled out for cbindgen.
+const _: () = {
+    assert!(TLS_STEP_HANDSHAKING == flags::HANDSHAKING);
+    assert!(TLS_STEP_WANTS_WRITE == flags::WANTS_WRITE);
+    assert!(TLS_STEP_UNDERFLOW == flags::UNDERFLOW);
+    assert!(TLS_STEP_OVERFLOW == flags::OVERFLOW);
+    assert!(TLS_STEP_PEER_CLOSED == flags::PEER_CLOSED);
+    assert!(TLS_STEP_OUTBOUND_CLOSED == flags::OUTBOUND_CLOSED);
+    assert!(TLS_STEP_HANDSHAKE_FINISHED == flags::HANDSHAKE_FINISHED);
+    assert!(TLS_MAX_RECORD_LEN == crate::connection::MAX_RECORD_LEN);
+};
+
+/// Runs one engine-style step after checking the arguments: `src` and `dst` must not overlap,
+/// since the connection reads one while it writes the other.
+///
+/// # Safety
+///
+/// As [`tls_conn_unwrap`].
+unsafe fn record_step(
+    conn: *mut tls_conn,
+    src: *const u8,
+    src_len: usize,
+    dst: *mut u8,
+    dst_len: usize,
+    step_out: *mut tls_step,
+    step: impl FnOnce(&mut Connection, &[u8], &mut [u8]) -> Result<Step, crate::Error>,
+) -> tls_result {
+    boundary(|| {
+        if step_out.is_null() {
+            return Err(Failure::null("step_out"));
+        }
+        let (src_start, dst_start) = (src as usize, dst as usize);
+        if src_len > 0
+            && dst_len > 0
+            && src_start < dst_start.saturating_add(dst_len)
+            && dst_start < src_start.saturating_add(src_len)
+        {
+            return Err(Failure::new(
+                tls_result::InvalidArgument,
+                "`src` and `dst` overlap".to_string(),
+            ));
+        }
+        // SAFETY: forwarded caller promises; the two buffers were just found disjoint.
+        let (conn, src, dst) = unsafe {
+            (
+                conn_mut(conn)?,
+                bytes_arg(src, src_len, "src")?,
+                bytes_out(dst, dst_len, "dst")?,
+            )
+        };
+        let done = step(conn, src, dst)?;
+        let done = tls_step {
+            consumed: done.consumed,
+            produced: done.produced,
+            flags: done.flags & !flags::CLIENT_HELLO,
+        };
+        // SAFETY: checked non-NULL; writable by the caller's promise.
+        unsafe { write_out(step_out, done, "step_out") }
+    })
+}
+
+/// Engine-style read, as Java's `SSLEngine.unwrap`: takes at most one whole TLS record from
+/// `src` and writes its plaintext straight into `dst`, without the copy through the
+/// connection's plaintext buffer that [`tls_conn_read_tls`] and [`tls_conn_read`] make.
+/// `*step_out` receives the bytes consumed from `src`, the bytes produced into `dst`, and
+/// `TLS_STEP_*` flags.
+///
+/// Plaintext still held from earlier calls is delivered first, consuming nothing. Less than a
+/// whole record in `src` consumes nothing and sets [`TLS_STEP_UNDERFLOW`]; after the handshake,
+/// a `dst` shorter than the record's plaintext consumes nothing and sets [`TLS_STEP_OVERFLOW`].
+/// During the handshake nothing is produced; send what [`tls_conn_wrap`] then writes.
+/// `src` and `dst` must not overlap ([`tls_result::InvalidArgument`]). The engine-style calls
+/// and the stream calls may be mixed on one connection.
+///
+/// A TLS error is [`tls_result::TlsProtocol`]; an alert for the peer may then be pending.
+///
+/// # Safety
+///
+/// `conn` is a live connection; `src` readable for `src_len` bytes and `dst` writable for
+/// `dst_len` bytes (either NULL when its length is 0); `step_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tls_conn_unwrap(
+    conn: *mut tls_conn,
+    src: *const u8,
+    src_len: usize,
+    dst: *mut u8,
+    dst_len: usize,
+    step_out: *mut tls_step,
+) -> tls_result {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        record_step(
+            conn,
+            src,
+            src_len,
+            dst,
+            dst_len,
+            step_out,
+            |conn, src, dst| conn.unwrap_record(src, dst),
+        )
+    }
+}
+
+/// Engine-style write, as Java's `SSLEngine.wrap`: writes pending TLS bytes (handshake,
+/// alerts, close_notify) into `dst`; when none are pending and the handshake is done, encrypts
+/// at most one record of plaintext from `src` straight into `dst`, without the copy through the
+/// connection's outgoing buffer that [`tls_conn_write`] and [`tls_conn_write_tls`] make.
+/// `*step_out` receives the plaintext bytes consumed from `src`, the TLS bytes produced into
+/// `dst`, and `TLS_STEP_*` flags.
+///
+/// Plaintext needs room for its record in `dst`: up to 16384 bytes of it plus 29, else
+/// nothing is consumed and [`TLS_STEP_OVERFLOW`] is set ([`TLS_MAX_RECORD_LEN`] always
+/// suffices). While [`TLS_STEP_WANTS_WRITE`] is set, call again before offering plaintext.
+/// `src` and `dst` must not overlap ([`tls_result::InvalidArgument`]).
+///
+/// # Safety
+///
+/// `conn` is a live connection; `src` readable for `src_len` bytes and `dst` writable for
+/// `dst_len` bytes (either NULL when its length is 0); `step_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tls_conn_wrap(
+    conn: *mut tls_conn,
+    src: *const u8,
+    src_len: usize,
+    dst: *mut u8,
+    dst_len: usize,
+    step_out: *mut tls_step,
+) -> tls_result {
+    // SAFETY: forwarded caller promises.
+    unsafe {
+        record_step(
+            conn,
+            src,
+            src_len,
+            dst,
+            dst_len,
+            step_out,
+            |conn, src, dst| conn.wrap_record(src, dst),
+        )
+    }
 }
 
 /// Queues a close_notify alert; write it out with [`tls_conn_write_tls`]. No plaintext can be

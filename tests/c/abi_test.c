@@ -922,6 +922,158 @@ out:
         tls_reloader_free(reloader);
 }
 
+/* Moves every TLS byte `from` wants to send into `wire` with tls_conn_wrap; returns false on
+ * a failed call. ORs the flags of every call into `*seen_flags`. */
+static bool wrap_pending(tls_conn *from, uint8_t *wire, size_t size, size_t *wire_len,
+                         uint32_t *seen_flags)
+{
+    for (;;) {
+        tls_step step = {0};
+        if (tls_conn_wrap(from, NULL, 0, wire + *wire_len, size - *wire_len, &step) !=
+            TLS_RESULT_OK)
+            return false;
+        *seen_flags |= step.flags;
+        *wire_len += step.produced;
+        if (step.produced == 0)
+            return true;
+    }
+}
+
+/* Feeds `wire` to `to` a record at a time with tls_conn_unwrap, keeping a partial record;
+ * returns false on a failed call. ORs the flags of every call into `*seen_flags`. */
+static bool unwrap_all(tls_conn *to, uint8_t *wire, size_t *wire_len, uint32_t *seen_flags)
+{
+    uint8_t plaintext[TLS_MAX_RECORD_LEN];
+    size_t offset = 0;
+    while (offset < *wire_len) {
+        tls_step step = {0};
+        if (tls_conn_unwrap(to, wire + offset, *wire_len - offset, plaintext, sizeof(plaintext),
+                            &step) != TLS_RESULT_OK)
+            return false;
+        *seen_flags |= step.flags;
+        if (step.consumed == 0)
+            break;
+        offset += step.consumed;
+    }
+    memmove(wire, wire + offset, *wire_len - offset);
+    *wire_len -= offset;
+    return true;
+}
+
+/* The engine-style calls: a handshake driven by tls_conn_wrap and tls_conn_unwrap alone, whole
+ * records with the exact TLS 1.3 sizes, underflow and overflow, overlapping buffers refused,
+ * and the stream calls mixed with them on one connection. */
+static void test_record_calls(void)
+{
+    enum { WIRE = 64 * 1024, RECORD = 16384 };
+    tls_result result;
+    uint64_t server_ctx = load_server(case_path("B16", "server.crt"),
+                                      case_path("B16", "server.key"), &result);
+    uint64_t client_ctx = load_client(case_path("B16", "ca.crt"), TLS_VERSION_TLS13);
+    tls_conn *client = NULL, *server = NULL;
+    uint8_t *to_server = malloc(WIRE), *to_client = malloc(WIRE);
+    uint8_t *plaintext = malloc(RECORD), *received = malloc(RECORD);
+    size_t to_server_len = 0, to_client_len = 0, written = 0;
+    uint32_t client_flags = 0, server_flags = 0;
+    tls_step step = {0};
+
+    if (!CHECK(to_server && to_client && plaintext && received, "allocate buffers") ||
+        !CHECK(server_ctx != 0 && client_ctx != 0, "load the B16 contexts"))
+        goto out;
+    CHECK_RESULT(tls_conn_new_server(server_ctx, &server), TLS_RESULT_OK);
+    CHECK_RESULT(tls_conn_new_client(client_ctx, "localhost", &client), TLS_RESULT_OK);
+    if (!CHECK(server != NULL && client != NULL, "both connections exist"))
+        goto out;
+
+    for (int round = 0; round < 8; round++) {
+        if (!CHECK(wrap_pending(client, to_server, WIRE, &to_server_len, &client_flags),
+                   tls_last_error()) ||
+            !CHECK(unwrap_all(server, to_server, &to_server_len, &server_flags),
+                   tls_last_error()) ||
+            !CHECK(wrap_pending(server, to_client, WIRE, &to_client_len, &server_flags),
+                   tls_last_error()) ||
+            !CHECK(unwrap_all(client, to_client, &to_client_len, &client_flags),
+                   tls_last_error()))
+            goto out;
+        if (!tls_conn_is_handshaking(client) && !tls_conn_is_handshaking(server) &&
+            to_server_len == 0 && to_client_len == 0 && !tls_conn_wants_write(server))
+            break;
+    }
+    CHECK(!tls_conn_is_handshaking(client) && !tls_conn_is_handshaking(server),
+          "the handshake ends through wrap and unwrap alone");
+    CHECK(client_flags & TLS_STEP_HANDSHAKE_FINISHED, "the client saw its handshake finish");
+    CHECK(server_flags & TLS_STEP_HANDSHAKE_FINISHED, "the server saw its handshake finish");
+
+    /* A full record: TLS 1.3 adds a 5-byte header, the content type byte and a 16-byte tag. */
+    for (size_t i = 0; i < RECORD; i++)
+        plaintext[i] = (uint8_t)(i * 13 + 1);
+    CHECK_RESULT(tls_conn_wrap(client, plaintext, RECORD, to_server, RECORD + 28, &step),
+                 TLS_RESULT_OK);
+    CHECK(step.consumed == 0 && step.produced == 0 && (step.flags & TLS_STEP_OVERFLOW),
+          "wrap overflows into a destination one byte short of the record");
+    CHECK_RESULT(tls_conn_wrap(client, plaintext, RECORD, to_server, WIRE, &step),
+                 TLS_RESULT_OK);
+    CHECK(step.consumed == RECORD && step.produced == RECORD + 22,
+          "wrap takes 16384 bytes and writes one record of 16406");
+    CHECK(step.flags == 0, "no flag is set after a plain wrap");
+    to_server_len = step.produced;
+
+    CHECK_RESULT(tls_conn_unwrap(server, to_server, 100, received, RECORD, &step), TLS_RESULT_OK);
+    CHECK(step.consumed == 0 && step.produced == 0 && step.flags == TLS_STEP_UNDERFLOW,
+          "100 bytes of a record underflow");
+    CHECK_RESULT(tls_conn_unwrap(server, to_server, to_server_len, received, RECORD - 1, &step),
+                 TLS_RESULT_OK);
+    CHECK(step.consumed == 0 && step.produced == 0 && step.flags == TLS_STEP_OVERFLOW,
+          "a destination one byte short of the plaintext overflows");
+    CHECK_RESULT(tls_conn_unwrap(server, to_server, to_server_len, received, RECORD, &step),
+                 TLS_RESULT_OK);
+    CHECK(step.consumed == RECORD + 22 && step.produced == RECORD && step.flags == 0,
+          "unwrap takes the whole record and writes its 16384 bytes");
+    CHECK(memcmp(plaintext, received, RECORD) == 0, "the plaintext arrives intact");
+
+    /* Source and destination in one buffer must not overlap. */
+    CHECK_RESULT(tls_conn_wrap(client, to_server, 1000, to_server + 500, 4096, &step),
+                 TLS_RESULT_INVALID_ARGUMENT);
+    CHECK(last_error_has("overlap", NULL), tls_last_error());
+    CHECK_RESULT(tls_conn_unwrap(server, to_server + 500, 1000, to_server, 4096, &step),
+                 TLS_RESULT_INVALID_ARGUMENT);
+    CHECK_RESULT(tls_conn_wrap(client, plaintext, 10, to_server, WIRE, NULL),
+                 TLS_RESULT_NULL_ARGUMENT);
+    CHECK_RESULT(tls_conn_unwrap(NULL, to_server, 10, received, RECORD, &step),
+                 TLS_RESULT_NULL_ARGUMENT);
+
+    /* Stream calls on one side, record calls on the other. */
+    CHECK_RESULT(tls_conn_write(server, (const uint8_t *)"pong", 4, &written), TLS_RESULT_OK);
+    CHECK_RESULT(tls_conn_write_tls(server, to_client, WIRE, &to_client_len), TLS_RESULT_OK);
+    CHECK(to_client_len == 4 + 22, "a 4-byte message makes a 26-byte record");
+    CHECK_RESULT(tls_conn_unwrap(client, to_client, to_client_len, received, RECORD, &step),
+                 TLS_RESULT_OK);
+    CHECK(step.consumed == 26 && step.produced == 4 && memcmp(received, "pong", 4) == 0,
+          "a record from tls_conn_write unwraps to its 4 bytes");
+
+    /* close_notify: an encrypted alert of 5 + 2 + 1 + 16 bytes. */
+    CHECK_RESULT(tls_conn_send_close_notify(client), TLS_RESULT_OK);
+    CHECK_RESULT(tls_conn_wrap(client, NULL, 0, to_server, WIRE, &step), TLS_RESULT_OK);
+    CHECK(step.produced == 24 && step.flags == TLS_STEP_OUTBOUND_CLOSED,
+          "wrap writes the 24-byte close_notify");
+    CHECK_RESULT(tls_conn_unwrap(server, to_server, step.produced, received, RECORD, &step),
+                 TLS_RESULT_OK);
+    CHECK(step.consumed == 24 && step.produced == 0 && step.flags == TLS_STEP_PEER_CLOSED,
+          "the server sees the close_notify");
+
+out:
+    tls_conn_free(client);
+    tls_conn_free(server);
+    if (server_ctx != 0)
+        tls_ctx_release(server_ctx);
+    if (client_ctx != 0)
+        tls_ctx_release(client_ctx);
+    free(to_server);
+    free(to_client);
+    free(plaintext);
+    free(received);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -948,6 +1100,7 @@ int main(int argc, char **argv)
     test_handshake_refused();
     test_client_auth();
     test_large_offer_is_taken_in_parts();
+    test_record_calls();
     test_reload();
     test_watch();
     test_listener_and_stats();
