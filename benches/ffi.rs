@@ -43,8 +43,9 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, Server
 use tlsctx::ffi::{
     tls_config_free, tls_config_new, tls_config_set_cert_chain, tls_config_set_private_key,
     tls_config_set_versions, tls_conn, tls_conn_free, tls_conn_is_handshaking, tls_conn_new_server,
-    tls_conn_read, tls_conn_read_tls, tls_conn_write, tls_conn_write_tls, tls_ctx_load,
-    tls_ctx_release, tls_last_error, tls_result, tls_role, TLS_VERSION_TLS12, TLS_VERSION_TLS13,
+    tls_conn_read, tls_conn_read_tls, tls_conn_unwrap, tls_conn_wrap, tls_conn_write,
+    tls_conn_write_tls, tls_ctx_load, tls_ctx_release, tls_last_error, tls_result, tls_role,
+    tls_step, TLS_VERSION_TLS12, TLS_VERSION_TLS13,
 };
 
 /// The overhead of the C ABI over rustls called directly that the project accepts, in percent.
@@ -83,6 +84,24 @@ trait Server {
 
     /// Queues plaintext for the client, returning how many bytes were taken.
     fn write_plaintext(&mut self, plaintext: &[u8]) -> usize;
+
+    /// Takes one whole record from the client and writes its plaintext into `out`, returning
+    /// how many plaintext bytes.
+    fn decrypt(&mut self, record: &[u8], out: &mut [u8]) -> usize {
+        self.receive(record);
+        self.read_plaintext(out)
+    }
+
+    /// Encrypts `plaintext` into one record written into `out`, returning the record's length.
+    fn encrypt(&mut self, plaintext: &[u8], out: &mut [u8]) -> usize {
+        let taken = self.write_plaintext(plaintext);
+        assert_eq!(
+            taken,
+            plaintext.len(),
+            "the server takes the whole plaintext"
+        );
+        self.send(out)
+    }
 }
 
 /// One way of making servers: rustls called directly, or the C ABI.
@@ -297,6 +316,90 @@ impl Server for CAbiServer {
             unsafe { tls_conn_write(self.0, plaintext.as_ptr(), plaintext.len(), &mut written) };
         check(result, "tls_conn_write");
         written
+    }
+}
+
+/// The `c-abi` arm through the engine-style record calls: records go through
+/// `tls_conn_unwrap` and `tls_conn_wrap`, straight between the caller's buffers; the handshake
+/// uses the stream calls as in the other arm.
+struct CAbiRecords(CAbi);
+
+impl Arm for CAbiRecords {
+    type Conn = CAbiRecordServer;
+
+    const NAME: &'static str = "c-abi-records";
+
+    fn start(&self) -> CAbiRecordServer {
+        CAbiRecordServer(self.0.start())
+    }
+}
+
+/// A `tls_conn` whose records go through the record calls.
+struct CAbiRecordServer(CAbiServer);
+
+impl CAbiRecordServer {
+    fn step(
+        &mut self,
+        call: unsafe extern "C" fn(
+            *mut tls_conn,
+            *const u8,
+            usize,
+            *mut u8,
+            usize,
+            *mut tls_step,
+        ) -> tls_result,
+        name: &str,
+        src: &[u8],
+        dst: &mut [u8],
+    ) -> tls_step {
+        let mut step = tls_step::default();
+        // SAFETY: a live connection, a readable and a writable buffer that do not overlap (one
+        // is borrowed shared, the other exclusively), a writable local.
+        let result = unsafe {
+            call(
+                self.0 .0,
+                src.as_ptr(),
+                src.len(),
+                dst.as_mut_ptr(),
+                dst.len(),
+                &mut step,
+            )
+        };
+        check(result, name);
+        assert_eq!(step.consumed, src.len(), "{name} takes the whole source");
+        step
+    }
+}
+
+impl Server for CAbiRecordServer {
+    fn receive(&mut self, tls: &[u8]) {
+        self.0.receive(tls);
+    }
+
+    fn send(&mut self, out: &mut [u8]) -> usize {
+        self.0.send(out)
+    }
+
+    fn is_handshaking(&self) -> bool {
+        self.0.is_handshaking()
+    }
+
+    fn read_plaintext(&mut self, out: &mut [u8]) -> usize {
+        self.0.read_plaintext(out)
+    }
+
+    fn write_plaintext(&mut self, plaintext: &[u8]) -> usize {
+        self.0.write_plaintext(plaintext)
+    }
+
+    fn decrypt(&mut self, record: &[u8], out: &mut [u8]) -> usize {
+        self.step(tls_conn_unwrap, "tls_conn_unwrap", record, out)
+            .produced
+    }
+
+    fn encrypt(&mut self, plaintext: &[u8], out: &mut [u8]) -> usize {
+        self.step(tls_conn_wrap, "tls_conn_wrap", plaintext, out)
+            .produced
     }
 }
 
@@ -532,8 +635,7 @@ impl<'a, A: Arm> Session<'a, A> {
 
         let started = Instant::now();
         for record in &records {
-            self.server.receive(record);
-            let read = self.server.read_plaintext(&mut buffers.plaintext);
+            let read = self.server.decrypt(record, &mut buffers.plaintext);
             assert_eq!(
                 read,
                 plaintext.len(),
@@ -549,13 +651,7 @@ impl<'a, A: Arm> Session<'a, A> {
     fn encrypt_batch(&mut self, plaintext: &[u8], batch: u64) -> Duration {
         let started = Instant::now();
         for _ in 0..batch {
-            let taken = self.server.write_plaintext(plaintext);
-            assert_eq!(
-                taken,
-                plaintext.len(),
-                "the server takes the whole plaintext"
-            );
-            black_box(self.server.send(&mut self.buffers.to_client));
+            black_box(self.server.encrypt(plaintext, &mut self.buffers.to_client));
         }
         started.elapsed()
     }
@@ -627,6 +723,8 @@ fn paired(mut direct: impl FnMut(u64) -> Duration, mut c_abi: impl FnMut(u64) ->
 /// One row of the summary.
 struct Case {
     description: String,
+    /// The C ABI calls the case makes per operation.
+    calls: &'static str,
     negotiated: String,
     pair: Pair,
 }
@@ -668,15 +766,25 @@ fn summary(cases: &[Case]) -> String {
          a ticketer; the client is a plain rustls client with resumption off, so every handshake \
          is a full one. Only the server's time is counted: creating, driving and freeing the \
          connection for a handshake; taking one record and reading its plaintext (decrypt); \
-         writing plaintext and taking the encrypted record (encrypt). After criterion's own \
+         writing plaintext and taking the encrypted record (encrypt). Records go through the C \
+         ABI two ways: the stream calls (`tls_conn_read_tls` then `tls_conn_read`, \
+         `tls_conn_write` then `tls_conn_write_tls`), which hold the bytes in the connection in \
+         between, and the engine-style record calls (`tls_conn_unwrap`, `tls_conn_wrap`), which \
+         decrypt and encrypt between the caller's two buffers, as the Java `SSLEngine` does. \
+         tlsctx drives rustls' unbuffered connection, which encrypts into a buffer it is given, \
+         so a stream write encrypts into the connection's outgoing buffer and `write_tls` \
+         copies it out: one copy of each record more than a buffered `ServerConnection`, which \
+         queues the record it encrypted. After criterion's own \
          runs, each case is timed again in {ROUNDS} rounds that alternate the two arms, about \
          {} ms of server time each, so that the load of a shared machine falls on both alike: \
          the times are each arm's median round, the difference and the overhead are the medians \
          of the rounds' differences and ratios. The target is a C ABI at most {TARGET_PERCENT}% slower.\n\n",
         ROUND.as_millis()
     );
-    text.push_str("| case | negotiated | rustls | C ABI | difference | overhead | within 10% |\n");
-    text.push_str("| --- | --- | ---: | ---: | ---: | ---: | --- |\n");
+    text.push_str(
+        "| case | C ABI calls (`tls_conn_`) | negotiated | rustls | C ABI | difference | overhead | within 10% |\n",
+    );
+    text.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | --- |\n");
     for case in cases {
         let pair = &case.pair;
         let within = if pair.overhead_percent <= TARGET_PERCENT {
@@ -686,8 +794,9 @@ fn summary(cases: &[Case]) -> String {
         };
         let _ = writeln!(
             text,
-            "| {} | {} | {} | {} | {:+.0} ns | {:+.1}% | {within} |",
+            "| {} | {} | {} | {} | {} | {:+.0} ns | {:+.1}% | {within} |",
             case.description,
+            case.calls,
             case.negotiated,
             duration_text(pair.direct_ns),
             duration_text(pair.c_abi_ns),
@@ -739,6 +848,7 @@ fn main() {
             bench(&mut group, &format!("{id}/{}", CAbi::NAME), &mut c_abi_run);
             cases.push(Case {
                 description: format!("full handshake, {version_name}, {key_name}"),
+                calls: "`read_tls`, `write_tls`",
                 negotiated: negotiated(direct, client_config),
                 pair: paired(direct_run, c_abi_run),
             });
@@ -751,31 +861,53 @@ fn main() {
         (Direction::Encrypt, "encrypt"),
     ] {
         let mut group = criterion.benchmark_group(direction_id);
+        let (stream_calls, record_calls) = match direction {
+            Direction::Decrypt => ("`read_tls` + `read`", "`unwrap`"),
+            Direction::Encrypt => ("`write` + `write_tls`", "`wrap`"),
+        };
         for (version_id, version_name, version, mask) in VERSIONS {
             let direct = &Direct::new(&identities.ecdsa, &[version]);
             let c_abi = &CAbi::new(&identities.ecdsa, mask);
+            let c_abi_records = &CAbiRecords(CAbi::new(&identities.ecdsa, mask));
             for size in [1024, 16 * 1024] {
                 let id = format!("{version_id}-{}k", size / 1024);
                 let plaintext = vec![0x5a; size];
                 let mut direct_session = Session::new(direct, client_config);
                 let mut c_abi_session = Session::new(c_abi, client_config);
+                let mut records_session = Session::new(c_abi_records, client_config);
                 let mut direct_run =
                     |iters| direct_session.time_records(direction, &plaintext, iters);
                 let mut c_abi_run =
                     |iters| c_abi_session.time_records(direction, &plaintext, iters);
+                let mut records_run =
+                    |iters| records_session.time_records(direction, &plaintext, iters);
                 bench(
                     &mut group,
                     &format!("{id}/{}", Direct::NAME),
                     &mut direct_run,
                 );
                 bench(&mut group, &format!("{id}/{}", CAbi::NAME), &mut c_abi_run);
+                bench(
+                    &mut group,
+                    &format!("{id}/{}", CAbiRecords::NAME),
+                    &mut records_run,
+                );
+                let description = format!(
+                    "{direction_id} one record of {} KiB, {version_name}",
+                    size / 1024
+                );
+                let negotiated = negotiated(direct, client_config);
                 cases.push(Case {
-                    description: format!(
-                        "{direction_id} one record of {} KiB, {version_name}",
-                        size / 1024
-                    ),
-                    negotiated: negotiated(direct, client_config),
-                    pair: paired(direct_run, c_abi_run),
+                    description: description.clone(),
+                    calls: stream_calls,
+                    negotiated: negotiated.clone(),
+                    pair: paired(&mut direct_run, &mut c_abi_run),
+                });
+                cases.push(Case {
+                    description,
+                    calls: record_calls,
+                    negotiated,
+                    pair: paired(&mut direct_run, &mut records_run),
                 });
             }
         }
