@@ -15,49 +15,49 @@
 #include <stdint.h>
 
 /*
- TLS 1.2 bit for [`tls_config_set_versions`].
+ TLS 1.2 bit for `tls_config_set_versions()`.
  */
 #define TLS_VERSION_TLS12 1
 
 /*
- TLS 1.3 bit for [`tls_config_set_versions`].
+ TLS 1.3 bit for `tls_config_set_versions()`.
  */
 #define TLS_VERSION_TLS13 2
 
 /*
- [`tls_step`] flag: the handshake is still in progress.
+ `tls_step` flag: the handshake is still in progress.
  */
 #define TLS_STEP_HANDSHAKING 1
 
 /*
- [`tls_step`] flag: TLS bytes wait to be written; call [`tls_conn_wrap`].
+ `tls_step` flag: TLS bytes wait to be written; call `tls_conn_wrap()`.
  */
 #define TLS_STEP_WANTS_WRITE 2
 
 /*
- [`tls_step`] flag: `src` does not hold a whole TLS record; nothing was consumed. Call again
+ `tls_step` flag: `src` does not hold a whole TLS record; nothing was consumed. Call again
  with more bytes behind the same ones.
  */
 #define TLS_STEP_UNDERFLOW 4
 
 /*
- [`tls_step`] flag: `dst` is too small for what the call would write; nothing was consumed or
- produced. [`TLS_MAX_RECORD_LEN`] bytes always suffice.
+ `tls_step` flag: `dst` is too small for what the call would write; nothing was consumed or
+ produced. `TLS_MAX_RECORD_LEN` bytes always suffice.
  */
 #define TLS_STEP_OVERFLOW 8
 
 /*
- [`tls_step`] flag: the peer's close_notify has been received.
+ `tls_step` flag: the peer's close_notify has been received.
  */
 #define TLS_STEP_PEER_CLOSED 16
 
 /*
- [`tls_step`] flag: our close_notify has been requested ([`tls_conn_send_close_notify`]).
+ `tls_step` flag: our close_notify has been requested (`tls_conn_send_close_notify()`).
  */
 #define TLS_STEP_OUTBOUND_CLOSED 32
 
 /*
- [`tls_step`] flag: this call completed the handshake.
+ `tls_step` flag: this call completed the handshake.
  */
 #define TLS_STEP_HANDSHAKE_FINISHED 64
 
@@ -122,7 +122,7 @@ typedef uint32_t tls_material;
 #endif // __cplusplus
 
 /*
- What one reload attempt did, in a [`tls_reload_report`].
+ What one reload attempt did, in a `tls_reload_report`.
  */
 enum tls_reload_attempt
 #ifdef __cplusplus
@@ -147,7 +147,7 @@ typedef uint32_t tls_reload_attempt;
 #endif // __cplusplus
 
 /*
- The outcome of a successful [`tls_reloader_reload`].
+ The outcome of a successful `tls_reloader_reload()`.
  */
 enum tls_reload_outcome
 #ifdef __cplusplus
@@ -306,20 +306,20 @@ typedef uint32_t tls_role;
 /*
  A configuration under construction: the files and settings a context is loaded from.
 
- Created by [`tls_config_new`], freed by [`tls_config_free`]. Loading a context or creating a
+ Created by `tls_config_new()`, freed by `tls_config_free()`. Loading a context or creating a
  reloading context copies it, so it can be freed or changed right after.
  */
 typedef struct tls_config tls_config;
 
 /*
  A TLS connection bound to one context generation for its whole life. Created by
- [`tls_conn_new_server`] or [`tls_conn_new_client`], freed by [`tls_conn_free`]. A connection
+ `tls_conn_new_server()` or `tls_conn_new_client()`, freed by `tls_conn_free()`. A connection
  is used by one thread at a time.
  */
 typedef struct tls_conn tls_conn;
 
 /*
- What one [`tls_conn_unwrap`] or [`tls_conn_wrap`] call did.
+ What one `tls_conn_unwrap()` or `tls_conn_wrap()` call did.
  */
 typedef struct {
   /*
@@ -368,7 +368,7 @@ typedef struct {
  */
 typedef struct {
   /*
-   A [`tls_reload_attempt`] value.
+   A `tls_reload_attempt` value.
    */
   uint32_t attempt;
   /*
@@ -383,13 +383,13 @@ typedef struct {
 } tls_reload_report;
 
 /*
- A reload listener: called with the `userdata` given to [`tls_reloader_set_listener`] and a
+ A reload listener: called with the `userdata` given to `tls_reloader_set_listener()` and a
  report that is valid only during the call.
  */
 typedef void (*tls_reload_callback)(void *userdata, const tls_reload_report *report);
 
 /*
- A reloading context's figures, from [`tls_reloader_stats`].
+ A reloading context's figures, from `tls_reloader_stats()`.
  */
 typedef struct {
   /*
@@ -441,10 +441,10 @@ const char *tls_last_error(void);
 const char *tls_result_name(uint32_t result);
 
 /*
- Creates an empty configuration for `role`, a [`tls_role`] value.
+ Creates an empty configuration for `role`, a `tls_role` value.
 
  On success `*config_out` receives a configuration owned by the caller, to be freed with
- [`tls_config_free`]. `config_out` must not be NULL.
+ `tls_config_free()`. `config_out` must not be NULL.
 
  # Safety
 
@@ -458,7 +458,7 @@ tls_result tls_config_new(uint32_t role, tls_config **config_out);
 
  # Safety
 
- `config` is NULL or a pointer from [`tls_config_new`] not freed yet.
+ `config` is NULL or a pointer from `tls_config_new()` not freed yet.
  */
 void tls_config_free(tls_config *config);
 
@@ -502,8 +502,8 @@ tls_result tls_config_set_key_password(tls_config *config, const char *password)
 tls_result tls_config_set_trust_bundle(tls_config *config, const char *path);
 
 /*
- Sets how a server treats client certificates, a [`tls_client_auth`] value (default
- [`tls_client_auth::None`]). Optional
+ Sets how a server treats client certificates, a `tls_client_auth` value (default
+ `TLS_CLIENT_AUTH_NONE`). Optional
  and Require need a trust bundle.
 
  # Safety
@@ -524,8 +524,8 @@ tls_result tls_config_set_client_auth(tls_config *config, uint32_t mode);
 tls_result tls_config_set_alpn(tls_config *config, const char *const *protocols, size_t count);
 
 /*
- Sets the allowed TLS versions as a mask of [`TLS_VERSION_TLS12`] and [`TLS_VERSION_TLS13`]
- (default both). A mask without either bit is [`tls_result::InvalidArgument`].
+ Sets the allowed TLS versions as a mask of `TLS_VERSION_TLS12` and `TLS_VERSION_TLS13`
+ (default both). A mask without either bit is `TLS_RESULT_INVALID_ARGUMENT`.
 
  # Safety
 
@@ -555,9 +555,9 @@ tls_result tls_config_set_allow_expired_leaf(tls_config *config, bool allow);
 
 /*
  Reads a RocketMQ-style `tls.properties` file (`tls.server.*` or `tls.client.*` keys, and
- `tls.test.mode.enable`) into a new configuration for `role`, a [`tls_role`] value, with
+ `tls.test.mode.enable`) into a new configuration for `role`, a `tls_role` value, with
  RocketMQ's defaults. On success `*config_out` receives a configuration owned by the caller,
- freed with [`tls_config_free`]; it can still be changed with the setters.
+ freed with `tls_config_free()`; it can still be changed with the setters.
 
  # Safety
 
@@ -566,7 +566,7 @@ tls_result tls_config_set_allow_expired_leaf(tls_config *config, bool allow);
 tls_result tls_config_from_properties(const char *path, uint32_t role, tls_config **config_out);
 
 /*
- Sets a certificate chain, private key or trust bundle (`which`, a [`tls_material`] value)
+ Sets a certificate chain, private key or trust bundle (`which`, a `tls_material` value)
  from `len` bytes of PEM or DER in memory instead of a file. The bytes are copied (and a key
  is wiped from memory when the configuration is freed); `name` stands for the path in error
  messages. In-memory material never changes, so reloads find it unchanged.
@@ -618,7 +618,7 @@ tls_result tls_config_set_test_mode(tls_config *config, bool enabled);
 
 /*
  Sets a PKCS#12 file (`.p12`, `.pfx`) holding the certificate chain and private key together,
- opened with the password of [`tls_config_set_key_password`]. The path is copied.
+ opened with the password of `tls_config_set_key_password()`. The path is copied.
 
  # Safety
 
@@ -639,7 +639,7 @@ tls_result tls_config_set_expiry_warning(tls_config *config, uint64_t seconds);
 /*
  Starts a server connection on the context behind `ctx`. The connection takes its own
  reference to that generation, so the handle may be released right after. On success
- `*conn_out` receives a connection owned by the caller, freed with [`tls_conn_free`].
+ `*conn_out` receives a connection owned by the caller, freed with `tls_conn_free()`.
 
  # Safety
 
@@ -650,7 +650,7 @@ tls_result tls_conn_new_server(uint64_t ctx, tls_conn **conn_out);
 /*
  Starts a client connection to `server_name` (a DNS name or an IP literal, sent as SNI and
  verified against the server's certificate) on the context behind `ctx`. Ownership as for
- [`tls_conn_new_server`].
+ `tls_conn_new_server()`.
 
  # Safety
 
@@ -670,9 +670,9 @@ void tls_conn_free(tls_conn *conn);
 /*
  Feeds `len` bytes received from the peer and processes them. `*consumed_out` receives how
  many were taken (offer the rest again later). Plaintext that arrived can then be read with
- [`tls_conn_read`]; TLS bytes to send back are announced by [`tls_conn_wants_write`].
+ `tls_conn_read()`; TLS bytes to send back are announced by `tls_conn_wants_write()`.
 
- A TLS error (bad message, alert, failed verification) is [`tls_result::TlsProtocol`]; an
+ A TLS error (bad message, alert, failed verification) is `TLS_RESULT_TLS_PROTOCOL`; an
  alert for the peer may then be pending.
 
  # Safety
@@ -704,7 +704,7 @@ tls_result tls_conn_read(tls_conn *conn, uint8_t *buf, size_t len, size_t *read_
 /*
  Queues `len` bytes of plaintext for the peer; `*written_out` receives how many were taken.
  Plaintext written before the handshake ends is sent once it does. Afterwards call
- [`tls_conn_write_tls`] to get the encrypted bytes.
+ `tls_conn_write_tls()` to get the encrypted bytes.
 
  # Safety
 
@@ -715,18 +715,18 @@ tls_result tls_conn_write(tls_conn *conn, const uint8_t *buf, size_t len, size_t
 /*
  Engine-style read, as Java's `SSLEngine.unwrap`: takes at most one whole TLS record from
  `src` and writes its plaintext straight into `dst`, without the copy through the
- connection's plaintext buffer that [`tls_conn_read_tls`] and [`tls_conn_read`] make.
+ connection's plaintext buffer that `tls_conn_read_tls()` and `tls_conn_read()` make.
  `*step_out` receives the bytes consumed from `src`, the bytes produced into `dst`, and
  `TLS_STEP_*` flags.
 
  Plaintext still held from earlier calls is delivered first, consuming nothing. Less than a
- whole record in `src` consumes nothing and sets [`TLS_STEP_UNDERFLOW`]; after the handshake,
- a `dst` shorter than the record's plaintext consumes nothing and sets [`TLS_STEP_OVERFLOW`].
- During the handshake nothing is produced; send what [`tls_conn_wrap`] then writes.
- `src` and `dst` must not overlap ([`tls_result::InvalidArgument`]). The engine-style calls
+ whole record in `src` consumes nothing and sets `TLS_STEP_UNDERFLOW`; after the handshake,
+ a `dst` shorter than the record's plaintext consumes nothing and sets `TLS_STEP_OVERFLOW`.
+ During the handshake nothing is produced; send what `tls_conn_wrap()` then writes.
+ `src` and `dst` must not overlap (`TLS_RESULT_INVALID_ARGUMENT`). The engine-style calls
  and the stream calls may be mixed on one connection.
 
- A TLS error is [`tls_result::TlsProtocol`]; an alert for the peer may then be pending.
+ A TLS error is `TLS_RESULT_TLS_PROTOCOL`; an alert for the peer may then be pending.
 
  # Safety
 
@@ -744,14 +744,14 @@ tls_result tls_conn_unwrap(tls_conn *conn,
  Engine-style write, as Java's `SSLEngine.wrap`: writes pending TLS bytes (handshake,
  alerts, close_notify) into `dst`; when none are pending and the handshake is done, encrypts
  at most one record of plaintext from `src` straight into `dst`, without the copy through the
- connection's outgoing buffer that [`tls_conn_write`] and [`tls_conn_write_tls`] make.
+ connection's outgoing buffer that `tls_conn_write()` and `tls_conn_write_tls()` make.
  `*step_out` receives the plaintext bytes consumed from `src`, the TLS bytes produced into
  `dst`, and `TLS_STEP_*` flags.
 
  Plaintext needs room for its record in `dst`: up to 16384 bytes of it plus 29, else
- nothing is consumed and [`TLS_STEP_OVERFLOW`] is set ([`TLS_MAX_RECORD_LEN`] always
- suffices). While [`TLS_STEP_WANTS_WRITE`] is set, call again before offering plaintext.
- `src` and `dst` must not overlap ([`tls_result::InvalidArgument`]).
+ nothing is consumed and `TLS_STEP_OVERFLOW` is set (`TLS_MAX_RECORD_LEN` always
+ suffices). While `TLS_STEP_WANTS_WRITE` is set, call again before offering plaintext.
+ `src` and `dst` must not overlap (`TLS_RESULT_INVALID_ARGUMENT`).
 
  # Safety
 
@@ -766,7 +766,7 @@ tls_result tls_conn_wrap(tls_conn *conn,
                          tls_step *step_out);
 
 /*
- Queues a close_notify alert; write it out with [`tls_conn_write_tls`]. No plaintext can be
+ Queues a close_notify alert; write it out with `tls_conn_write_tls()`. No plaintext can be
  written afterwards. During the handshake the alert is held until the handshake ends (it can
  only be sent encrypted with the traffic keys); a handshake abandoned meanwhile sends none.
 
@@ -786,7 +786,7 @@ tls_result tls_conn_send_close_notify(tls_conn *conn);
 bool tls_conn_is_handshaking(const tls_conn *conn);
 
 /*
- Whether TLS bytes are waiting for [`tls_conn_write_tls`]. False for NULL.
+ Whether TLS bytes are waiting for `tls_conn_write_tls()`. False for NULL.
 
  # Safety
 
@@ -844,7 +844,7 @@ tls_result tls_conn_generation(const tls_conn *conn, uint64_t *generation_out);
 /*
  The DER of the peer's certificate at `index` (0 is the leaf): `*der_out` points into the
  connection (valid until it is freed) and `*len_out` is its length. An index past the chain,
- or no peer certificate, is [`tls_result::InvalidArgument`].
+ or no peer certificate, is `TLS_RESULT_INVALID_ARGUMENT`.
 
  # Safety
 
@@ -859,7 +859,7 @@ tls_result tls_conn_peer_certificate(const tls_conn *conn,
  Loads one immutable context generation from the files `config` names.
 
  On success `*handle_out` receives a new handle with one reference, owned by the caller and
- given back with [`tls_ctx_release`]. The configuration is copied and may be freed right away.
+ given back with `tls_ctx_release()`. The configuration is copied and may be freed right away.
  The files are read and checked now: a missing or malformed file, or a key that does not match
  the certificate, fails here with a message naming the file (see `tls_last_error`).
 
@@ -870,9 +870,9 @@ tls_result tls_conn_peer_certificate(const tls_conn *conn,
 tls_result tls_ctx_load(const tls_config *config, uint64_t *handle_out);
 
 /*
- Adds one reference to a context handle; each must be matched by a [`tls_ctx_release`].
+ Adds one reference to a context handle; each must be matched by a `tls_ctx_release()`.
 
- A handle that was already released, or never issued, is [`tls_result::InvalidHandle`], even
+ A handle that was already released, or never issued, is `TLS_RESULT_INVALID_HANDLE`, even
  when its slot has been reused for another context.
  */
 tls_result tls_ctx_acquire(uint64_t handle);
@@ -882,7 +882,7 @@ tls_result tls_ctx_acquire(uint64_t handle);
  itself is freed once no connection made from it is alive either.
 
  Releasing a handle that was already retired, or never issued, is
- [`tls_result::InvalidHandle`] and changes nothing: never a double free.
+ `TLS_RESULT_INVALID_HANDLE` and changes nothing: never a double free.
  */
 tls_result tls_ctx_release(uint64_t handle);
 
@@ -898,7 +898,7 @@ tls_result tls_ctx_info_get(uint64_t handle, tls_ctx_info *info_out);
 /*
  Copies the leaf certificate's subject (RFC 4514) into `buf` with a terminating NUL and stores
  its length without the NUL in `*len_out`. A buffer that is too small is
- [`tls_result::BufferTooSmall`]; a context without a certificate gives an empty string.
+ `TLS_RESULT_BUFFER_TOO_SMALL`; a context without a certificate gives an empty string.
 
  # Safety
 
@@ -916,10 +916,10 @@ uint64_t tls_live_generations(void);
  Creates a reloading context and loads its first generation from `config` now.
 
  With a non-zero `poll_interval_ms` a watcher thread is started, as by
- [`tls_reloader_new_with_watch`] with the default quiet period of 200 ms. With zero there is no
- watcher and the files are read again only by [`tls_reloader_reload`]. On success
+ `tls_reloader_new_with_watch()` with the default quiet period of 200 ms. With zero there is no
+ watcher and the files are read again only by `tls_reloader_reload()`. On success
  `*reloader_out` receives a handle owned by the caller, to be given back with
- [`tls_reloader_free`]. The configuration is copied and may be freed right away.
+ `tls_reloader_free()`. The configuration is copied and may be freed right away.
 
  # Safety
 
@@ -939,11 +939,11 @@ tls_result tls_reloader_new(const tls_config *config,
  if, and only if, the content changed and the new files load completely. Besides, it compares
  the content every `poll_interval_ms` milliseconds, so a lost event costs at most one
  interval. A reload that fails keeps the current generation; its message is available from
- [`tls_reloader_last_error`] until a later reload succeeds.
+ `tls_reloader_last_error()` until a later reload succeeds.
 
  `poll_interval_ms` zero means no watcher at all (`debounce_ms` is then ignored). On success
  `*reloader_out` receives a handle owned by the caller, to be given back with
- [`tls_reloader_free`], which stops the watcher and waits for its thread to end. The
+ `tls_reloader_free()`, which stops the watcher and waits for its thread to end. The
  configuration is copied and may be freed right away.
 
  # Safety
@@ -958,7 +958,7 @@ tls_result tls_reloader_new_with_watch(const tls_config *config,
 /*
  Acquires the current generation: `*handle_out` receives a new context handle with one
  reference, which keeps that generation alive after later reloads until it is released with
- [`tls_ctx_release`].
+ `tls_ctx_release()`.
 
  # Safety
 
@@ -988,8 +988,8 @@ tls_result tls_reloader_reload(uint64_t reloader, tls_reload_outcome *outcome_ou
 tls_result tls_reloader_live_generations(uint64_t reloader, uint64_t *count_out);
 
 /*
- Copies the message of the most recent failed reload (by [`tls_reloader_reload`] or the
- watcher) into `buf`, as [`tls_ctx_subject`] does; empty when the latest reload succeeded.
+ Copies the message of the most recent failed reload (by `tls_reloader_reload()` or the
+ watcher) into `buf`, as `tls_ctx_subject()` does; empty when the latest reload succeeded.
 
  # Safety
 
@@ -1001,7 +1001,7 @@ tls_result tls_reloader_last_error(uint64_t reloader, char *buf, size_t len, siz
  Stops the watcher (joining its thread) and frees the reloading context. Generations still
  held by connections or context handles live on until those let go.
 
- Freeing a handle twice, or one never issued, is [`tls_result::InvalidHandle`].
+ Freeing a handle twice, or one never issued, is `TLS_RESULT_INVALID_HANDLE`.
  */
 tls_result tls_reloader_free(uint64_t reloader);
 
@@ -1010,8 +1010,8 @@ tls_result tls_reloader_free(uint64_t reloader);
  the watcher), replacing any earlier one; a NULL `callback` removes it.
 
  The callback runs on the thread that reloaded, the watcher's or the caller of
- [`tls_reloader_reload`], while further reloads wait: it must be quick, must not call
- [`tls_reloader_reload`] or [`tls_reloader_free`] on this reloading context, and must accept
+ `tls_reloader_reload()`, while further reloads wait: it must be quick, must not call
+ `tls_reloader_reload()` or `tls_reloader_free()` on this reloading context, and must accept
  `userdata` from any thread. `userdata` is passed back untouched and never freed by tlsctx.
 
  # Safety
@@ -1025,7 +1025,7 @@ tls_result tls_reloader_set_listener(uint64_t reloader,
 
 /*
  Stores the reloading context's figures in `*stats_out`. The last error is read with
- [`tls_reloader_last_error`].
+ `tls_reloader_last_error()`.
 
  # Safety
 
