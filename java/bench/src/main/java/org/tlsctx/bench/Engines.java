@@ -63,7 +63,12 @@ final class Engines implements AutoCloseable {
         KeyStore identity = KeyStore.getInstance("PKCS12");
         identity.load(null, null);
         identity.setKeyEntry("server", key, new char[0], new Certificate[] {certificate});
-        KeyManagerFactory keys = KeyManagerFactory.getInstance("PKIX");
+        // The default algorithm (SunX509), as Netty's SslProvider.JDK uses: it reads the key
+        // once. The PKIX key manager takes it from the PKCS#12 store on every handshake,
+        // running the store's PBKDF2 each time, which would bill the JDK server for work a
+        // broker's JDK server does not do.
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(
+                KeyManagerFactory.getDefaultAlgorithm());
         keys.init(identity, new char[0]);
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
