@@ -6,6 +6,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,6 +41,8 @@ final class TlsSession extends ExtendedSSLSession {
     private volatile String protocol = "NONE";
     private volatile String cipherSuite = "SSL_NULL_WITH_NULL_NULL";
     private volatile X509Certificate[] peerCertificates = NO_CERTIFICATES;
+    /** Our chain as the connection reported it; parsed on first use into localCertificates. */
+    private volatile byte[][] localDers;
     private volatile X509Certificate[] localCertificates = NO_CERTIFICATES;
     private volatile List<SNIServerName> requestedServerNames = List.of();
     private volatile long lastAccessedTime = creationTime;
@@ -54,13 +57,14 @@ final class TlsSession extends ExtendedSSLSession {
         String negotiatedProtocol = connection.protocol();
         String negotiatedSuite = connection.cipherSuite();
         X509Certificate[] peer = parse(connection.peerCertificates());
-        X509Certificate[] local = parse(connection.localCertificates());
+        byte[][] local = connection.localCertificates();
         String sni = server ? connection.serverName() : null;
 
         protocol = negotiatedProtocol == null ? "NONE" : negotiatedProtocol;
         cipherSuite = negotiatedSuite == null ? "SSL_NULL_WITH_NULL_NULL" : negotiatedSuite;
         peerCertificates = peer;
-        localCertificates = local;
+        localCertificates = null;
+        localDers = local;
         requestedServerNames = serverNames(sni);
         lastAccessedTime = System.currentTimeMillis();
     }
@@ -145,7 +149,7 @@ final class TlsSession extends ExtendedSSLSession {
 
     @Override
     public Certificate[] getLocalCertificates() {
-        X509Certificate[] local = localCertificates;
+        X509Certificate[] local = localChain();
         return local.length == 0 ? null : local.clone();
     }
 
@@ -173,7 +177,7 @@ final class TlsSession extends ExtendedSSLSession {
 
     @Override
     public Principal getLocalPrincipal() {
-        X509Certificate[] local = localCertificates;
+        X509Certificate[] local = localChain();
         return local.length == 0 ? null : local[0].getSubjectX500Principal();
     }
 
@@ -223,6 +227,52 @@ final class TlsSession extends ExtendedSSLSession {
     @Override
     public List<SNIServerName> getRequestedServerNames() {
         return requestedServerNames;
+    }
+
+    /**
+     * Our certificate chain, parsed when first asked for: every connection on a generation
+     * presents the same chain, so it is parsed once per chain ({@link LocalChain}), not once per
+     * handshake.
+     */
+    private X509Certificate[] localChain() {
+        X509Certificate[] local = localCertificates;
+        if (local == null) {
+            local = LocalChain.of(localDers);
+            localCertificates = local;
+        }
+        return local;
+    }
+
+    /** The last local chain parsed, shared by the sessions that present the same DER bytes. */
+    private static final class LocalChain {
+        private static volatile LocalChain last;
+
+        private final byte[][] ders;
+        private final X509Certificate[] certificates;
+
+        private LocalChain(byte[][] ders, X509Certificate[] certificates) {
+            this.ders = ders;
+            this.certificates = certificates;
+        }
+
+        static X509Certificate[] of(byte[][] ders) {
+            if (ders == null || ders.length == 0) {
+                return NO_CERTIFICATES;
+            }
+            LocalChain chain = last;
+            if (chain != null && Arrays.deepEquals(chain.ders, ders)) {
+                return chain.certificates;
+            }
+            X509Certificate[] certificates;
+            try {
+                certificates = parse(ders);
+            } catch (CertificateException e) {
+                // rustls and our loader parsed these certificates before serving them.
+                throw new IllegalStateException("the local certificate chain does not parse", e);
+            }
+            last = new LocalChain(ders, certificates);
+            return certificates;
+        }
     }
 
     private static X509Certificate[] parse(byte[][] ders) throws CertificateException {

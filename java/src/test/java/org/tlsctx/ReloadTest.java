@@ -3,6 +3,7 @@ package org.tlsctx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,10 +11,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -192,6 +195,55 @@ class ReloadTest {
                     && lastError.contains(key.toString()), lastError);
             assertEquals(2, reloading.generation());
         }
+    }
+
+    /**
+     * A session reports the chain of the generation its connection was served from, though
+     * sessions share parsed chains: one from before a reload, read only after a session of the
+     * new generation, still shows the old leaf.
+     */
+    @Test
+    void sessionsReportTheLocalChainOfTheirOwnGeneration(@TempDir Path dir) throws Exception {
+        Path chain = dir.resolve("server.crt");
+        Path key = dir.resolve("server.key");
+        replace(B05.resolve("server.crt"), chain);
+        replace(B05.resolve("server-pkcs8.key"), key);
+        SSLContext client = TestMaterial.jdkClientContext(B05.resolve("ca.crt"),
+                B01.resolve("ca.crt"));
+
+        try (ReloadingTlsContext reloading = TlsConfig.server()
+                .certificateChain(chain)
+                .privateKey(key)
+                .pollInterval(Duration.ZERO)
+                .reloading()) {
+            SSLEngine before = servedEngine(reloading, client);
+            replace(B01.resolve("server.crt"), chain);
+            replace(B01.resolve("server.key"), key);
+            assertEquals(ReloadResult.SWAPPED, reloading.reload());
+            SSLEngine after = servedEngine(reloading, client);
+            SSLEngine alsoAfter = servedEngine(reloading, client);
+
+            Certificate[] afterChain = after.getSession().getLocalCertificates();
+            assertEquals(TestMaterial.fingerprint(B01.resolve("server.crt")),
+                    TestMaterial.fingerprint(afterChain[0]));
+            Certificate[] beforeChain = before.getSession().getLocalCertificates();
+            assertEquals(TestMaterial.fingerprint(B05.resolve("server.crt")),
+                    TestMaterial.fingerprint(beforeChain[0]));
+            assertEquals(TestMaterial.certificate(B05.resolve("server.crt"))
+                    .getSubjectX500Principal(), before.getSession().getLocalPrincipal());
+            // The new generation's chain, parsed for `after`, is the same objects here.
+            assertSame(afterChain[0], alsoAfter.getSession().getLocalCertificates()[0]);
+        }
+    }
+
+    /** A tlsctx server engine after a handshake with a JDK client from {@code client}. */
+    private static SSLEngine servedEngine(ReloadingTlsContext server, SSLContext client)
+            throws Exception {
+        SSLEngine clientEngine = client.createSSLEngine("localhost", 1);
+        clientEngine.setUseClientMode(true);
+        SSLEngine serverEngine = TlsSslContext.forServer(server).createSSLEngine();
+        new MemoryPipe(clientEngine, serverEngine, false).handshake();
+        return serverEngine;
     }
 
     private static String servedFingerprint(SSLSocket socket) throws Exception {
