@@ -42,7 +42,8 @@ public final class Report {
         md.append("Engines: **tlsctx** `TlsEngine` (rustls, aws-lc-rs), **JDK** 17 `SSLEngine`, "
                 + "**tcnative** netty-tcnative-boringssl-static 2.0.84.Final through Netty "
                 + "4.2.18.Final (`SslProvider.OPENSSL`). The JMH tables run in memory, on one "
-                + "thread, without sockets.\n\n");
+                + "thread, without sockets. Where the time goes, and what bounds the "
+                + "targets missed here: [performance.md](performance.md).\n\n");
 
         md.append("## Handshakes per second (server engine varies, JDK client as the peer)\n\n");
         md.append("Full handshakes (no resumption), AES-128-GCM suites offered by the client, "
