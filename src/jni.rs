@@ -906,6 +906,53 @@ extern "system" fn Java_org_tlsctx_Native_connAlpn<'local>(
     })
 }
 
+/// Bits of `connSession`'s result above the protocol version (bits 0-15) and the cipher suite
+/// (bits 16-31), both as their IANA numbers (0 when not negotiated).
+mod session_bits {
+    /// The peer presented a certificate chain.
+    pub(super) const PEER_CERTIFICATES: u64 = 1 << 32;
+    /// Server: the client sent an SNI name.
+    pub(super) const SERVER_NAME: u64 = 1 << 33;
+    /// An ALPN protocol was negotiated.
+    pub(super) const ALPN: u64 = 1 << 34;
+}
+
+/// What the Java session copies at the end of a handshake, packed in one number, so a handshake
+/// costs one JNI call for it instead of one per value, and no Java string or array is made for
+/// a value that is absent or that Java already knows by its number.
+fn session_summary(conn: &Connection) -> u64 {
+    let protocol = conn.protocol_version().map_or(0, u16::from);
+    let suite = conn
+        .cipher_suite()
+        .map_or(0, |suite| u16::from(suite.suite()));
+    let mut bits = u64::from(protocol) | u64::from(suite) << 16;
+    if conn
+        .peer_certificates()
+        .is_some_and(|chain| !chain.is_empty())
+    {
+        bits |= session_bits::PEER_CERTIFICATES;
+    }
+    if conn.server_name().is_some() {
+        bits |= session_bits::SERVER_NAME;
+    }
+    if conn.alpn_protocol().is_some() {
+        bits |= session_bits::ALPN;
+    }
+    bits
+}
+
+#[no_mangle]
+extern "system" fn Java_org_tlsctx_Native_connSession<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    conn: jlong,
+    _owner: JObject<'local>,
+) -> jlong {
+    with_connection(&mut env, conn, 0, |_, conn| {
+        Ok(session_summary(conn) as jlong)
+    })
+}
+
 #[no_mangle]
 extern "system" fn Java_org_tlsctx_Native_connProtocol<'local>(
     mut env: JNIEnv<'local>,

@@ -290,6 +290,20 @@ final class Native {
     /** The negotiated ALPN protocol, or null. */
     static native String connAlpn(long conn, Object owner);
 
+    /** {@link #connSession} bit: the peer presented a certificate chain. */
+    static final long SESSION_PEER_CERTIFICATES = 1L << 32;
+    /** {@link #connSession} bit (server): the client sent an SNI name. */
+    static final long SESSION_SERVER_NAME = 1L << 33;
+    /** {@link #connSession} bit: an ALPN protocol was negotiated. */
+    static final long SESSION_ALPN = 1L << 34;
+
+    /**
+     * The negotiated values in one number: the protocol version's IANA number in bits 0-15 and
+     * the cipher suite's in bits 16-31 (0 while not known), and the {@code SESSION_} bits telling
+     * which of the values read by other calls exist.
+     */
+    static native long connSession(long conn, Object owner);
+
     /** "TLSv1.2" or "TLSv1.3", or null before it is known. */
     static native String connProtocol(long conn, Object owner);
 

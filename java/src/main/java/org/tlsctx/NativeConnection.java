@@ -61,6 +61,10 @@ final class NativeConnection {
         return Native.connAlpn(live(), this);
     }
 
+    long session() {
+        return Native.connSession(live(), this);
+    }
+
     String protocol() {
         return Native.connProtocol(live(), this);
     }

@@ -26,6 +26,8 @@ public final class ReloadingTlsContext implements AutoCloseable {
     private final ReloaderHandle reloader;
     private final TlsConfig config;
     private final ReloadListeners listeners = new ReloadListeners();
+    /** The chain of the generation whose sessions asked last; see {@link #servedChain}. */
+    private volatile ServedChain servedChain;
 
     ReloadingTlsContext(long reloaderPointer, TlsConfig config) {
         this.reloader = new ReloaderHandle(reloaderPointer);
@@ -187,6 +189,21 @@ public final class ReloadingTlsContext implements AutoCloseable {
                 selectAlpn));
     }
 
+    /**
+     * The certificate chain that {@code connection}, bound to {@code generation}, presents, as
+     * DER. A generation's chain never changes and a generation number is never reused, so the
+     * chain is copied from the native side once per generation and the sessions share it; the
+     * arrays must not be modified.
+     */
+    byte[][] servedChain(NativeConnection connection, long generation) {
+        ServedChain chain = servedChain;
+        if (chain == null || chain.generation != generation) {
+            chain = new ServedChain(generation, connection.localCertificates());
+            servedChain = chain;
+        }
+        return chain.ders;
+    }
+
     boolean isServer() {
         return config.isServer();
     }
@@ -203,5 +220,16 @@ public final class ReloadingTlsContext implements AutoCloseable {
     @Override
     public String toString() {
         return "ReloadingTlsContext{" + config + (isClosed() ? ", closed" : "") + "}";
+    }
+
+    /** One generation's certificate chain as DER, leaf first. */
+    private static final class ServedChain {
+        final long generation;
+        final byte[][] ders;
+
+        ServedChain(long generation, byte[][] ders) {
+            this.generation = generation;
+            this.ders = ders;
+        }
     }
 }

@@ -901,10 +901,11 @@ public final class TlsEngine extends SSLEngine {
         handshakeDone = true;
         NativeConnection conn = connection;
         try {
+            long summary = conn.session();
             generation = conn.generation();
-            String alpn = conn.alpn();
+            String alpn = (summary & Native.SESSION_ALPN) != 0 ? conn.alpn() : null;
             applicationProtocol = alpn == null ? "" : alpn;
-            session.capture(conn, server);
+            session.capture(conn, summary, server, source.servedChain(conn, generation));
         } catch (TlsException | CertificateException e) {
             SSLException error = new SSLException(
                     "cannot read the negotiated session: " + e.getMessage(), e);

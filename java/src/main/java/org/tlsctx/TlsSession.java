@@ -52,13 +52,24 @@ final class TlsSession extends ExtendedSSLSession {
         this.context = context;
     }
 
-    /** Copies the negotiated values from {@code connection}; called once the handshake ends. */
-    void capture(NativeConnection connection, boolean server) throws CertificateException {
-        String negotiatedProtocol = connection.protocol();
-        String negotiatedSuite = connection.cipherSuite();
-        X509Certificate[] peer = parse(connection.peerCertificates());
-        byte[][] local = connection.localCertificates();
-        String sni = server ? connection.serverName() : null;
+    /**
+     * Copies the negotiated values; called once the handshake ends.
+     *
+     * @param summary the connection's {@link NativeConnection#session()}: the names of the
+     *     protocol and cipher suite come from their numbers, and the connection is asked only
+     *     for the values the summary says exist
+     * @param local our certificate chain as DER, shared with the other sessions of the generation
+     */
+    void capture(NativeConnection connection, long summary, boolean server, byte[][] local)
+            throws CertificateException {
+        String negotiatedProtocol = protocolName((int) (summary & 0xFFFF), connection);
+        String negotiatedSuite = cipherSuiteName((int) ((summary >>> 16) & 0xFFFF), connection);
+        X509Certificate[] peer = (summary & Native.SESSION_PEER_CERTIFICATES) != 0
+                ? parse(connection.peerCertificates())
+                : NO_CERTIFICATES;
+        String sni = server && (summary & Native.SESSION_SERVER_NAME) != 0
+                ? connection.serverName()
+                : null;
 
         protocol = negotiatedProtocol == null ? "NONE" : negotiatedProtocol;
         cipherSuite = negotiatedSuite == null ? "SSL_NULL_WITH_NULL_NULL" : negotiatedSuite;
@@ -67,6 +78,51 @@ final class TlsSession extends ExtendedSSLSession {
         localDers = local;
         requestedServerNames = serverNames(sni);
         lastAccessedTime = System.currentTimeMillis();
+    }
+
+    /** The JSSE name of a protocol version's IANA number; null for none. */
+    private static String protocolName(int version, NativeConnection connection) {
+        switch (version) {
+            case 0:
+                return null;
+            case 0x0304:
+                return "TLSv1.3";
+            case 0x0303:
+                return "TLSv1.2";
+            default:
+                return connection.protocol();
+        }
+    }
+
+    /**
+     * The IANA name of a cipher suite's number (those of {@link TlsEngine#CIPHER_SUITES}); a
+     * suite not in that list is named by the native side.
+     */
+    private static String cipherSuiteName(int suite, NativeConnection connection) {
+        switch (suite) {
+            case 0:
+                return null;
+            case 0x1301:
+                return "TLS_AES_128_GCM_SHA256";
+            case 0x1302:
+                return "TLS_AES_256_GCM_SHA384";
+            case 0x1303:
+                return "TLS_CHACHA20_POLY1305_SHA256";
+            case 0xC02B:
+                return "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
+            case 0xC02C:
+                return "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
+            case 0xCCA9:
+                return "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256";
+            case 0xC02F:
+                return "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
+            case 0xC030:
+                return "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384";
+            case 0xCCA8:
+                return "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256";
+            default:
+                return connection.cipherSuite();
+        }
     }
 
     @Override
@@ -260,7 +316,9 @@ final class TlsSession extends ExtendedSSLSession {
                 return NO_CERTIFICATES;
             }
             LocalChain chain = last;
-            if (chain != null && Arrays.deepEquals(chain.ders, ders)) {
+            // Sessions of one generation share its DER arrays; another generation may still
+            // present the same bytes.
+            if (chain != null && (chain.ders == ders || Arrays.deepEquals(chain.ders, ders))) {
                 return chain.certificates;
             }
             X509Certificate[] certificates;
