@@ -616,7 +616,15 @@ public final class TlsEngine extends SSLEngine {
         if (configured == null) {
             return getSupportedCipherSuites();
         }
-        return CIPHER_SUITES.stream().filter(configured::contains).toArray(String[]::new);
+        // A loop rather than a stream: Netty's SslHandler asks once per connection.
+        String[] enabled = new String[CIPHER_SUITES.size()];
+        int count = 0;
+        for (String suite : CIPHER_SUITES) {
+            if (configured.contains(suite)) {
+                enabled[count++] = suite;
+            }
+        }
+        return Arrays.copyOf(enabled, count);
     }
 
     /**
@@ -965,10 +973,9 @@ public final class TlsEngine extends SSLEngine {
     private void drainPendingOutput(NativeConnection conn) {
         Scratch scratch = Scratch.take();
         try {
-            for (int round = 0; round < 16; round++) {
-                if ((conn.flags() & Native.FLAG_WANTS_WRITE) == 0) {
-                    return;
-                }
+            // Each wrap reports the flags after it, so only the first round asks for them.
+            int flags = conn.flags();
+            for (int round = 0; round < 16 && (flags & Native.FLAG_WANTS_WRITE) != 0; round++) {
                 ByteBuffer drained = scratch.dst();
                 long packed = conn.wrap(null, 0, 0, drained, nativePosition(drained),
                         drained.capacity(), kind(drained) << Native.DST_KIND_SHIFT);
@@ -978,6 +985,7 @@ public final class TlsEngine extends SSLEngine {
                 }
                 drained.limit(produced).position(0);
                 appendPendingOutput(drained);
+                flags = flags(packed);
             }
         } catch (TlsException e) {
             // Nothing more can be sent on a broken connection; what was drained is kept.
