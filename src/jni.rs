@@ -255,6 +255,26 @@ fn attempt_ordinal(attempt: ReloadAttempt) -> jint {
     }
 }
 
+/// The Java side's listener dispatcher, held weakly by a reloading context's listener.
+///
+/// The last reference to the listener may go on the watcher thread, which is attached to the
+/// JVM only while it reports; the weak reference is deleted with the thread attached.
+struct Dispatcher {
+    vm: jni::JavaVM,
+    /// Always `Some` until dropped.
+    weak: Option<jni::objects::WeakRef>,
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        // Attached for the drop only when the thread was not already; a failed attach leaves
+        // the reference to jni's own drop, which then logs that it cannot delete it.
+        let attached = self.vm.attach_current_thread();
+        drop(self.weak.take());
+        drop(attached);
+    }
+}
+
 /// Calls `dispatcher.onNativeReload(...)` for a report, from whichever thread reloaded.
 fn dispatch(vm: &jni::JavaVM, dispatcher: &jni::objects::WeakRef, report: &ReloadReport) {
     let Ok(mut env) = vm.attach_current_thread_as_daemon() else {
@@ -319,13 +339,18 @@ extern "system" fn Java_org_tlsctx_Native_reloaderSetListener<'local>(
             reloading.set_listener(None);
             return Ok(());
         }
-        let vm = env.get_java_vm()?;
         // Weak: a listener that captures the Java context must not keep it from being collected.
-        let Some(dispatcher) = env.new_weak_ref(dispatcher)? else {
+        let Some(weak) = env.new_weak_ref(dispatcher)? else {
             return Err(Failure::null("dispatcher"));
         };
+        let dispatcher = Dispatcher {
+            vm: env.get_java_vm()?,
+            weak: Some(weak),
+        };
         reloading.set_listener(Some(Arc::new(move |report: &ReloadReport| {
-            dispatch(&vm, &dispatcher, report);
+            if let Some(weak) = &dispatcher.weak {
+                dispatch(&dispatcher.vm, weak, report);
+            }
         })));
         Ok(())
     })

@@ -91,6 +91,36 @@ class NativeLogTest {
         }
     }
 
+    @Test
+    void closingAContextWithAListenerLogsNothing() throws Exception {
+        List<LogRecord> records = new CopyOnWriteArrayList<>();
+        Handler capture = capturing(records);
+        Logger logger = Logger.getLogger("org.tlsctx.native");
+        logger.addHandler(capture);
+        try {
+            // Watching on, so the watcher thread holds the listener too and may drop it last.
+            for (int round = 0; round < 3; round++) {
+                List<ReloadEvent> heard = new CopyOnWriteArrayList<>();
+                try (ReloadingTlsContext reloading = TlsConfig.server()
+                        .certificateChain(B05.resolve("server.crt"))
+                        .privateKey(B05.resolve("server-pkcs8.key"))
+                        .pollInterval(Duration.ofMillis(20))
+                        .reloading()) {
+                    reloading.addListener(heard::add);
+                    Thread.sleep(60);
+                }
+                assertEquals(List.of(), heard, "nothing changed, so nothing was reported");
+            }
+            List<String> warnings = records.stream()
+                    .filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue())
+                    .map(r -> r.getLoggerName() + ": " + r.getMessage())
+                    .collect(Collectors.toList());
+            assertEquals(List.of(), warnings);
+        } finally {
+            logger.removeHandler(capture);
+        }
+    }
+
     /** A handler that keeps every record it is given. */
     private static Handler capturing(List<LogRecord> records) {
         return new Handler() {
