@@ -465,10 +465,10 @@ static bool client_flush(struct client *client)
 /* How many bytes at the start of `bytes` the connection may be offered: one whole TLS record,
  * or 0 while that record has not fully arrived.
  *
- * The connection is offered one record per call because tls_conn_read_tls currently fails with
- * "message buffer full" when one call offers more than rustls buffers (about one record) instead
- * of taking part of it as its documentation says. A length no record can have is offered as it
- * is, for the connection to reject. */
+ * The connection would take more in one call, up to 16 KiB of unread plaintext; offering one
+ * record at a time makes each line's plaintext be read and echoed before the next record is
+ * taken, so a client sending faster than it reads is held back by TCP, not by our buffers. A
+ * length no record can have is offered as it is, for the connection to reject. */
 static size_t next_record_len(const uint8_t *bytes, size_t len)
 {
     size_t record_len;

@@ -126,8 +126,13 @@ pub unsafe extern "C" fn tls_conn_free(conn: *mut tls_conn) {
 }
 
 /// Feeds `len` bytes received from the peer and processes them. `*consumed_out` receives how
-/// many were taken (offer the rest again later). Plaintext that arrived can then be read with
-/// [`tls_conn_read`]; TLS bytes to send back are announced by [`tls_conn_wants_write`].
+/// many were taken. Plaintext that arrived can then be read with [`tls_conn_read`]; TLS bytes
+/// to send back are announced by [`tls_conn_wants_write`].
+///
+/// Intake stops once 16 KiB of received plaintext waits to be read, as with a buffered rustls
+/// connection: `*consumed_out` is then less than `len`, and 0 while that plaintext stays
+/// unread. Read it with [`tls_conn_read`] before offering the rest again, or a loop offering
+/// the rest makes no progress.
 ///
 /// A TLS error (bad message, alert, failed verification) is [`tls_result::TlsProtocol`]; an
 /// alert for the peer may then be pending.
@@ -238,7 +243,8 @@ pub struct tls_step {
     pub consumed: usize,
     /// Bytes written to `dst`.
     pub produced: usize,
-    /// `TLS_STEP_*` bits describing the connection after the call.
+    /// `TLS_STEP_*` bits: the connection's state after the call, and
+    /// [`TLS_STEP_HANDSHAKE_FINISHED`] when this call is the one that ended the handshake.
     pub flags: u32,
 }
 
@@ -332,7 +338,9 @@ unsafe fn record_step(
 ///
 /// Plaintext still held from earlier calls is delivered first, consuming nothing. Less than a
 /// whole record in `src` consumes nothing and sets [`TLS_STEP_UNDERFLOW`]; after the handshake,
-/// a `dst` shorter than the record's plaintext consumes nothing and sets [`TLS_STEP_OVERFLOW`].
+/// a `dst` shorter than the record's body (its length less the 5-byte header, capped at 16,384,
+/// the most plaintext a record holds) consumes nothing and sets [`TLS_STEP_OVERFLOW`]: the
+/// plaintext's exact length is only known once the record is decrypted.
 /// During the handshake nothing is produced; send what [`tls_conn_wrap`] then writes.
 /// `src` and `dst` must not overlap ([`tls_result::InvalidArgument`]). The engine-style calls
 /// and the stream calls may be mixed on one connection.
@@ -342,7 +350,7 @@ unsafe fn record_step(
 /// # Safety
 ///
 /// `conn` is a live connection; `src` readable for `src_len` bytes and `dst` writable for
-/// `dst_len` bytes (either NULL when its length is 0); `step_out` writable.
+/// `dst_len` bytes (each may be NULL when its length is 0); `step_out` writable.
 #[no_mangle]
 pub unsafe extern "C" fn tls_conn_unwrap(
     conn: *mut tls_conn,
@@ -381,7 +389,7 @@ pub unsafe extern "C" fn tls_conn_unwrap(
 /// # Safety
 ///
 /// `conn` is a live connection; `src` readable for `src_len` bytes and `dst` writable for
-/// `dst_len` bytes (either NULL when its length is 0); `step_out` writable.
+/// `dst_len` bytes (each may be NULL when its length is 0); `step_out` writable.
 #[no_mangle]
 pub unsafe extern "C" fn tls_conn_wrap(
     conn: *mut tls_conn,
@@ -405,9 +413,10 @@ pub unsafe extern "C" fn tls_conn_wrap(
     }
 }
 
-/// Queues a close_notify alert; write it out with [`tls_conn_write_tls`]. No plaintext can be
-/// written afterwards. During the handshake the alert is held until the handshake ends (it can
-/// only be sent encrypted with the traffic keys); a handshake abandoned meanwhile sends none.
+/// Queues a close_notify alert; write it out with [`tls_conn_write_tls`] or [`tls_conn_wrap`]
+/// (with no plaintext). No plaintext can be written afterwards. During the handshake the alert
+/// is held until the handshake ends (it can only be sent encrypted with the traffic keys); a
+/// handshake abandoned meanwhile sends none.
 ///
 /// # Safety
 ///

@@ -74,8 +74,9 @@ final class TlsSession extends ExtendedSSLSession {
         protocol = negotiatedProtocol == null ? "NONE" : negotiatedProtocol;
         cipherSuite = negotiatedSuite == null ? "SSL_NULL_WITH_NULL_NULL" : negotiatedSuite;
         peerCertificates = peer;
-        localCertificates = null;
+        // The chain first: a reader that sees the parsed chain cleared must find it to parse.
         localDers = local;
+        localCertificates = null;
         requestedServerNames = serverNames(sni);
         lastAccessedTime = System.currentTimeMillis();
     }

@@ -81,6 +81,32 @@ class SessionValuesTest {
     }
 
     @Test
+    void sessionReportsTheNegotiatedApplicationProtocol() throws Exception {
+        try (ReloadingTlsContext reloading = TlsConfig.server()
+                .certificateChain(B05.resolve("server.crt"))
+                .privateKey(B05.resolve("server-pkcs8.key"))
+                .applicationProtocols("h2", "http/1.1")
+                .pollInterval(Duration.ZERO)
+                .reloading()) {
+            SSLEngine http11 = jdkClient(B05, "TLSv1.3", null);
+            params(http11, p -> p.setApplicationProtocols(new String[] {"http/1.1"}));
+            TlsEngine server = handshake(reloading, http11);
+            assertEquals("http/1.1", server.getApplicationProtocol());
+            assertEquals("http/1.1", http11.getApplicationProtocol());
+
+            SSLEngine h2 = jdkClient(B05, "TLSv1.2", null);
+            params(h2, p -> p.setApplicationProtocols(new String[] {"h2", "http/1.1"}));
+            server = handshake(reloading, h2);
+            assertEquals("h2", server.getApplicationProtocol());
+            assertEquals("TLSv1.2", server.getSession().getProtocol());
+
+            SSLEngine none = jdkClient(B05, "TLSv1.3", null);
+            server = handshake(reloading, none);
+            assertEquals("", server.getApplicationProtocol());
+        }
+    }
+
+    @Test
     void localCertificatesFollowTheGenerationOfEachSession(@TempDir Path dir) throws Exception {
         Path chain = dir.resolve("server.crt");
         Path key = dir.resolve("server.key");
@@ -93,7 +119,6 @@ class SessionValuesTest {
             TlsEngine first = handshake(reloading, jdkClient(B05, "TLSv1.3", null));
             TlsEngine second = handshake(reloading, jdkClient(B05, "TLSv1.3", null));
             assertEquals(before, leaf(first));
-            assertEquals(before, leaf(second));
 
             Files.copy(B01.resolve("server.crt"), chain, StandardCopyOption.REPLACE_EXISTING);
             Files.copy(B01.resolve("server.key"), key, StandardCopyOption.REPLACE_EXISTING);
@@ -102,7 +127,10 @@ class SessionValuesTest {
             TlsEngine third = handshake(reloading, jdkClient(B01, "TLSv1.3", null));
             assertEquals(2, third.generation());
             assertEquals(after, leaf(third));
-            // A session made before the reload keeps the chain it was served with.
+            // A session made before the reload keeps the chain it was served with, also when it
+            // is first asked after the reload and after a session of the new generation was.
+            assertEquals(1, second.generation());
+            assertEquals(before, leaf(second));
             assertEquals(before, leaf(first));
         }
     }
