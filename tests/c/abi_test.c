@@ -1010,7 +1010,8 @@ static void test_record_calls(void)
     CHECK_RESULT(tls_conn_wrap(client, plaintext, RECORD, to_server, RECORD + 28, &step),
                  TLS_RESULT_OK);
     CHECK(step.consumed == 0 && step.produced == 0 && (step.flags & TLS_STEP_OVERFLOW),
-          "wrap overflows into a destination one byte short of the record");
+          "wrap overflows into a destination one byte short of the largest record it may write "
+          "(16384 + 29), though this one needs only 16406");
     CHECK_RESULT(tls_conn_wrap(client, plaintext, RECORD, to_server, WIRE, &step),
                  TLS_RESULT_OK);
     CHECK(step.consumed == RECORD && step.produced == RECORD + 22,
