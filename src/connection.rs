@@ -529,6 +529,15 @@ impl Connection {
         }
     }
 
+    /// The certificate chain this end presents, leaf first: for a server, the one chosen by the
+    /// client's SNI name (see [`Context::cert_chain_for`]).
+    pub fn local_certificates(&self) -> &[CertificateDer<'static>] {
+        match self.context.role() {
+            Role::Server => self.context.cert_chain_for(self.server_name()),
+            Role::Client => self.context.cert_chain(),
+        }
+    }
+
     /// Server in ALPN-selection mode: the protocols the client offered, in its order.
     pub fn offered_alpn(&self) -> Option<Vec<Vec<u8>>> {
         match &self.state {

@@ -98,6 +98,8 @@ pub struct Context {
     rustls: RustlsConfig,
     leaf: Option<LeafInfo>,
     cert_chain: Vec<CertificateDer<'static>>,
+    /// The server's choice of certificate by SNI name, when names have their own.
+    by_server_name: Option<Arc<ByServerName>>,
     digest: [u8; 32],
     /// Copies of the rustls configuration with other ALPN lists, made on first use by
     /// connections that choose their own protocols (the Java ALPN API).
@@ -178,6 +180,7 @@ impl Context {
             None => None,
         };
 
+        let mut by_server_name = None;
         let rustls = match config.role {
             Role::Server => {
                 let Some((certified, _)) = &main else {
@@ -188,10 +191,12 @@ impl Context {
                 let resolver: Arc<dyn ResolvesServerCert> = if named.is_empty() {
                     Arc::new(SingleCertAndKey::from(certified.clone()))
                 } else {
-                    Arc::new(ByServerName {
+                    let by_name = Arc::new(ByServerName {
                         default: certified.clone(),
                         named,
-                    })
+                    });
+                    by_server_name = Some(by_name.clone());
+                    by_name
                 };
                 let server = server_config(config, &provider, &versions, resolver, roots, lineage)?;
                 RustlsConfig::Server(server)
@@ -219,6 +224,7 @@ impl Context {
             rustls,
             leaf,
             cert_chain,
+            by_server_name,
             digest: inputs.digest(),
             alpn_variants: Mutex::new(Vec::new()),
             _live: LiveToken::new(lineage),
@@ -244,6 +250,16 @@ impl Context {
     /// The certificate chain this context presents, leaf first; empty for a client without one.
     pub fn cert_chain(&self) -> &[CertificateDer<'static>] {
         &self.cert_chain
+    }
+
+    /// The certificate chain a server presents to a client that asked for `server_name` by
+    /// SNI (`None` when it asked for none): the one configured for that name, or
+    /// [`cert_chain`](Self::cert_chain).
+    pub fn cert_chain_for(&self, server_name: Option<&str>) -> &[CertificateDer<'static>] {
+        match &self.by_server_name {
+            Some(by_name) => &by_name.choose(server_name).cert,
+            None => &self.cert_chain,
+        }
     }
 
     pub(crate) fn digest(&self) -> &[u8; 32] {
@@ -444,17 +460,18 @@ struct ByServerName {
     named: Vec<(String, Arc<CertifiedKey>)>,
 }
 
-impl ResolvesServerCert for ByServerName {
-    fn resolve(&self, client_hello: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let requested = client_hello.server_name();
+impl ByServerName {
+    fn choose(&self, requested: Option<&str>) -> &Arc<CertifiedKey> {
         let named = self.named.iter().find(|(name, _)| {
             requested.is_some_and(|requested| name.eq_ignore_ascii_case(requested))
         });
-        Some(
-            named
-                .map_or(&self.default, |(_, certified)| certified)
-                .clone(),
-        )
+        named.map_or(&self.default, |(_, certified)| certified)
+    }
+}
+
+impl ResolvesServerCert for ByServerName {
+    fn resolve(&self, client_hello: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.choose(client_hello.server_name()).clone())
     }
 }
 

@@ -1042,7 +1042,7 @@ extern "system" fn Java_org_tlsctx_Native_connLocalCertificates<'local>(
     _owner: JObject<'local>,
 ) -> jobjectArray {
     with_connection(&mut env, conn, std::ptr::null_mut(), |env, conn| {
-        der_array(env, conn.context().cert_chain())
+        der_array(env, conn.local_certificates())
     })
 }
 

@@ -72,17 +72,37 @@ fn sni_chooses_the_certificate_for_the_name_asked() {
     )
     .unwrap();
     let trusts_other = Context::load(&TlsConfig::client().trust_bundle(&other.ca)).unwrap();
-    let (client, _) = handshake(&server, &trusts_other, "localhost");
+    let (client, served) = handshake(&server, &trusts_other, "localhost");
     assert_eq!(
         client.peer_certificates().unwrap()[0].as_ref(),
+        other.leaf_der.as_slice()
+    );
+    // The server connection reports the chain it chose, not the context's main one.
+    assert_eq!(served.server_name(), Some("localhost"));
+    assert_eq!(
+        served.local_certificates(),
+        client.peer_certificates().unwrap()
+    );
+    assert_eq!(
+        server.cert_chain_for(Some("LOCALHOST"))[0].as_ref(),
         other.leaf_der.as_slice()
     );
 
     let trusts_b05 =
         Context::load(&TlsConfig::client().trust_bundle(case("B05", "ca.crt"))).unwrap();
-    let (client, _) = handshake(&server, &trusts_b05, "127.0.0.1");
+    let (client, served) = handshake(&server, &trusts_b05, "127.0.0.1");
     assert_eq!(
         client.peer_certificates().unwrap()[0].as_ref(),
+        der(&case("B05", "server.crt"))
+    );
+    assert_eq!(
+        served.server_name(),
+        None,
+        "an IP address is not sent as SNI"
+    );
+    assert_eq!(served.local_certificates(), server.cert_chain());
+    assert_eq!(
+        served.local_certificates()[0].as_ref(),
         der(&case("B05", "server.crt"))
     );
 }

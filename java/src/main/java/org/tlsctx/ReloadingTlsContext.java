@@ -191,14 +191,19 @@ public final class ReloadingTlsContext implements AutoCloseable {
 
     /**
      * The certificate chain that {@code connection}, bound to {@code generation}, presents, as
-     * DER. A generation's chain never changes and a generation number is never reused, so the
-     * chain is copied from the native side once per generation and the sessions share it; the
-     * arrays must not be modified.
+     * DER. A generation's chains never change and a generation number is never reused, so the
+     * last chain copied from the native side is shared by the sessions that present it: per
+     * generation, and per SNI name when names have their own certificates. The arrays must not
+     * be modified.
+     *
+     * @param serverName the SNI name the client sent, or null
      */
-    byte[][] servedChain(NativeConnection connection, long generation) {
+    byte[][] servedChain(NativeConnection connection, long generation, String serverName) {
+        String name = config.hasNamedIdentities() ? serverName : null;
         ServedChain chain = servedChain;
-        if (chain == null || chain.generation != generation) {
-            chain = new ServedChain(generation, connection.localCertificates());
+        if (chain == null || chain.generation != generation
+                || !Objects.equals(chain.serverName, name)) {
+            chain = new ServedChain(generation, name, connection.localCertificates());
             servedChain = chain;
         }
         return chain.ders;
@@ -222,13 +227,16 @@ public final class ReloadingTlsContext implements AutoCloseable {
         return "ReloadingTlsContext{" + config + (isClosed() ? ", closed" : "") + "}";
     }
 
-    /** One generation's certificate chain as DER, leaf first. */
+    /** A certificate chain of one generation as DER, leaf first, with the name it is for. */
     private static final class ServedChain {
         final long generation;
+        /** The SNI name it was served for when names have their own chains; null otherwise. */
+        final String serverName;
         final byte[][] ders;
 
-        ServedChain(long generation, byte[][] ders) {
+        ServedChain(long generation, String serverName, byte[][] ders) {
             this.generation = generation;
+            this.serverName = serverName;
             this.ders = ders;
         }
     }

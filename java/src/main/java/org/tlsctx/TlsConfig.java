@@ -293,6 +293,11 @@ public final class TlsConfig {
         return this;
     }
 
+    /** Whether some server names have certificates of their own. */
+    boolean hasNamedIdentities() {
+        return !namedIdentities.isEmpty();
+    }
+
     /**
      * Sets whether a server asks for a client certificate. Ignored for a client.
      *

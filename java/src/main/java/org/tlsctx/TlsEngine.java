@@ -913,7 +913,10 @@ public final class TlsEngine extends SSLEngine {
             generation = conn.generation();
             String alpn = (summary & Native.SESSION_ALPN) != 0 ? conn.alpn() : null;
             applicationProtocol = alpn == null ? "" : alpn;
-            session.capture(conn, summary, server, source.servedChain(conn, generation));
+            String sni = server && (summary & Native.SESSION_SERVER_NAME) != 0
+                    ? conn.serverName()
+                    : null;
+            session.capture(conn, summary, sni, source.servedChain(conn, generation, sni));
         } catch (TlsException | CertificateException e) {
             SSLException error = new SSLException(
                     "cannot read the negotiated session: " + e.getMessage(), e);

@@ -58,18 +58,16 @@ final class TlsSession extends ExtendedSSLSession {
      * @param summary the connection's {@link NativeConnection#session()}: the names of the
      *     protocol and cipher suite come from their numbers, and the connection is asked only
      *     for the values the summary says exist
-     * @param local our certificate chain as DER, shared with the other sessions of the generation
+     * @param sni the SNI name the client sent (server side), or null
+     * @param local our certificate chain as DER, shared with the other sessions that present it
      */
-    void capture(NativeConnection connection, long summary, boolean server, byte[][] local)
+    void capture(NativeConnection connection, long summary, String sni, byte[][] local)
             throws CertificateException {
         String negotiatedProtocol = protocolName((int) (summary & 0xFFFF), connection);
         String negotiatedSuite = cipherSuiteName((int) ((summary >>> 16) & 0xFFFF), connection);
         X509Certificate[] peer = (summary & Native.SESSION_PEER_CERTIFICATES) != 0
                 ? parse(connection.peerCertificates())
                 : NO_CERTIFICATES;
-        String sni = server && (summary & Native.SESSION_SERVER_NAME) != 0
-                ? connection.serverName()
-                : null;
 
         protocol = negotiatedProtocol == null ? "NONE" : negotiatedProtocol;
         cipherSuite = negotiatedSuite == null ? "SSL_NULL_WITH_NULL_NULL" : negotiatedSuite;

@@ -21,8 +21,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The values a server session reports once the handshake ends, each compared with what the JDK
- * client negotiated or sent: names of versions and suites, the chain we served (also across a
- * reload), the SNI name and the ALPN protocol.
+ * client negotiated or sent: names of versions and suites, the chain we served (chosen by SNI
+ * name, and across a reload), the SNI name and the ALPN protocol.
  */
 class SessionValuesTest {
     private static final Path B05 = TestMaterial.caseDir("B05");
@@ -103,6 +103,34 @@ class SessionValuesTest {
             SSLEngine none = jdkClient(B05, "TLSv1.3", null);
             server = handshake(reloading, none);
             assertEquals("", server.getApplicationProtocol());
+        }
+    }
+
+    @Test
+    void localCertificatesAreTheChainChosenByTheClientsSniName() throws Exception {
+        String main = TestMaterial.fingerprint(B05.resolve("server.crt"));
+        String named = TestMaterial.fingerprint(B01.resolve("server.crt"));
+        try (ReloadingTlsContext reloading = TlsConfig.server()
+                .certificateChain(B05.resolve("server.crt"))
+                .privateKey(B05.resolve("server-pkcs8.key"))
+                .identityForName("www.example.com", B01.resolve("server.crt"),
+                        B01.resolve("server.key"))
+                .pollInterval(Duration.ZERO)
+                .reloading()) {
+            SSLEngine byName = jdkClient(B01, "TLSv1.3", "WWW.example.com");
+            TlsEngine first = handshake(reloading, byName);
+            SSLEngine unnamed = jdkClient(B05, "TLSv1.3", null);
+            TlsEngine second = handshake(reloading, unnamed);
+            SSLEngine otherName = jdkClient(B05, "TLSv1.2", "other.example.com");
+            TlsEngine third = handshake(reloading, otherName);
+            TlsEngine fourth = handshake(reloading, jdkClient(B01, "TLSv1.2", "www.example.com"));
+
+            assertEquals(named, leaf(first));
+            assertEquals(TestMaterial.fingerprint(byName.getSession().getPeerCertificates()[0]),
+                    leaf(first), "what the client was served");
+            assertEquals(main, leaf(second));
+            assertEquals(main, leaf(third));
+            assertEquals(named, leaf(fourth));
         }
     }
 
