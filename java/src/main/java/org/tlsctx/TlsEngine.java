@@ -1025,11 +1025,18 @@ public final class TlsEngine extends SSLEngine {
             outboundDone = true;
             return result(Status.CLOSED, HandshakeStatus.NOT_HANDSHAKING, 0, 0);
         }
-        int size = pendingOutput.remaining();
-        if (dst.remaining() < size) {
+        if (!dst.hasRemaining()) {
             return result(Status.BUFFER_OVERFLOW, HandshakeStatus.NEED_WRAP, 0, 0);
         }
-        dst.put(pendingOutput);
+        // The peer reads a byte stream, so the bytes may go out in pieces of any size.
+        int size = Math.min(pendingOutput.remaining(), dst.remaining());
+        ByteBuffer piece = pendingOutput.duplicate();
+        piece.limit(piece.position() + size);
+        dst.put(piece);
+        pendingOutput.position(pendingOutput.position() + size);
+        if (pendingOutput.hasRemaining()) {
+            return result(Status.OK, HandshakeStatus.NEED_WRAP, 0, size);
+        }
         pendingOutput = null;
         outboundDone = true;
         return result(Status.CLOSED, HandshakeStatus.NOT_HANDSHAKING, 0, size);

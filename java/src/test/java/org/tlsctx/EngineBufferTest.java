@@ -44,6 +44,60 @@ class EngineBufferTest {
     }
 
     @Test
+    void bytesLeftAfterTheConnectionWasFreedAreWrittenIntoSmallDestinations() throws Exception {
+        SSLEngine client = TestMaterial.jdkClientContext(B05.resolve("ca.crt"))
+                .createSSLEngine("localhost", 1);
+        client.setUseClientMode(true);
+        SSLEngine fresh = TlsSslContext.forServer(serverTls).createSSLEngine();
+        fresh.setUseClientMode(false);
+        ByteBuffer hello = ByteBuffer.allocate(client.getSession().getPacketBufferSize());
+        client.wrap(ByteBuffer.allocate(0), hello);
+        hello.flip();
+        fresh.unwrap(hello, ByteBuffer.allocate(fresh.getSession().getApplicationBufferSize()));
+        // Both directions closed with the server's first flight unsent: the engine frees its
+        // connection and keeps the flight to be written.
+        assertThrows(SSLException.class, fresh::closeInbound);
+        fresh.closeOutbound();
+        assertEquals(SSLEngineResult.HandshakeStatus.NEED_WRAP, fresh.getHandshakeStatus());
+
+        ByteBuffer written = ByteBuffer.allocate(1 << 16);
+        ByteBuffer small = ByteBuffer.allocate(100);
+        SSLEngineResult result;
+        int calls = 0;
+        do {
+            small.clear();
+            result = fresh.wrap(ByteBuffer.allocate(0), small);
+            assertTrue(result.bytesProduced() > 0 && result.bytesProduced() <= 100,
+                    result.toString());
+            small.flip();
+            written.put(small);
+            calls++;
+            if (result.getStatus() == Status.OK) {
+                assertEquals(SSLEngineResult.HandshakeStatus.NEED_WRAP, result.getHandshakeStatus());
+            }
+        } while (result.getStatus() == Status.OK);
+        assertEquals(Status.CLOSED, result.getStatus());
+        assertEquals(SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING, result.getHandshakeStatus());
+        assertTrue(fresh.isOutboundDone());
+        assertEquals(0, fresh.wrap(ByteBuffer.allocate(0), small).bytesProduced());
+
+        // What came out, in pieces, is whole TLS records starting with the ServerHello.
+        written.flip();
+        assertEquals(22, written.get(0), "a handshake record first");
+        assertEquals(2, written.get(5), "holding the ServerHello");
+        int records = 0;
+        int at = 0;
+        while (at < written.limit()) {
+            assertTrue(at + 5 <= written.limit(), "a whole record header at " + at);
+            at += 5 + (((written.get(at + 3) & 0xFF) << 8) | (written.get(at + 4) & 0xFF));
+            records++;
+        }
+        assertEquals(written.limit(), at, "no record cut off");
+        assertTrue(records >= 2, "the flight is several records: " + records);
+        assertEquals((written.limit() + 99) / 100, calls, "each call filled its 100 bytes");
+    }
+
+    @Test
     void unwrapReadsOneRecordPerCall() throws Exception {
         ByteBuffer net = ByteBuffer.allocateDirect(40_000);
         SSLEngineResult first = jdkClient.wrap(ByteBuffer.wrap(new byte[] {1, 2, 3}), net);
