@@ -73,7 +73,8 @@ class EngineBufferTest {
             written.put(small);
             calls++;
             if (result.getStatus() == Status.OK) {
-                assertEquals(SSLEngineResult.HandshakeStatus.NEED_WRAP, result.getHandshakeStatus());
+                assertEquals(SSLEngineResult.HandshakeStatus.NEED_WRAP,
+                        result.getHandshakeStatus());
             }
         } while (result.getStatus() == Status.OK);
         assertEquals(Status.CLOSED, result.getStatus());
