@@ -100,7 +100,8 @@ public final class Report {
         if (!rotationLines.isEmpty()) {
             md.append("\n## Native memory per rotation\n\n");
             md.append("Resident memory (VmRSS) growth per 1,000 rotations in one JVM with a "
-                    + "fixed, pre-touched heap, read after full GCs. netty-openssl: a new "
+                    + "fixed, pre-touched heap, read after full GCs, the first reading after "
+                    + "1,000 rotations of warm-up. netty-openssl: a new "
                     + "`SslProvider.OPENSSL` context per rotation, the old one dropped without "
                     + "`release()` (the broker's reload); netty-openssl-refcnt: the same with "
                     + "`OPENSSL_REFCNT`; tlsctx: `ReloadingTlsContext.reload()` swapping a new "
