@@ -258,7 +258,8 @@ fn attempt_ordinal(attempt: ReloadAttempt) -> jint {
 /// The Java side's listener dispatcher, held weakly by a reloading context's listener.
 ///
 /// The last reference to the listener may go on the watcher thread, which is attached to the
-/// JVM only while it reports; the weak reference is deleted with the thread attached.
+/// JVM (as a daemon) only once it has reported or logged; the weak reference is deleted with
+/// the thread attached.
 struct Dispatcher {
     vm: jni::JavaVM,
     /// Always `Some` until dropped.

@@ -2,6 +2,7 @@ package org.tlsctx;
 
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A TLS context that reloads its files without a restart: each successful reload swaps in a new
@@ -26,11 +27,12 @@ public final class ReloadingTlsContext implements AutoCloseable {
     private final ReloaderHandle reloader;
     private final TlsConfig config;
     private final ReloadListeners listeners = new ReloadListeners();
-    /** The chain of the generation whose sessions asked last; see {@link #servedChain}. */
-    private volatile ServedChain servedChain;
+    /** Per identity, the chain of the latest generation it served; see {@link #servedChain}. */
+    private final AtomicReferenceArray<ServedChain> servedChains;
 
     ReloadingTlsContext(long reloaderPointer, TlsConfig config) {
         this.reloader = new ReloaderHandle(reloaderPointer);
+        this.servedChains = new AtomicReferenceArray<>(config.identityCount());
         this.config = config;
     }
 
@@ -190,23 +192,21 @@ public final class ReloadingTlsContext implements AutoCloseable {
     }
 
     /**
-     * The certificate chain that {@code connection}, bound to {@code generation}, presents, as
-     * DER. A generation's chains never change and a generation number is never reused, so the
-     * last chain copied from the native side is shared by the sessions that present it: per
-     * generation, and per SNI name when names have their own certificates. The arrays must not
-     * be modified.
+     * The certificate chain that {@code connection}, bound to {@code generation}, presents. A
+     * generation's chains never change and a generation number is never reused, so each
+     * identity (the main one, and one per {@linkplain TlsConfig#identityForName name}) keeps the
+     * chain of the latest generation it served, shared by the sessions served it.
      *
      * @param serverName the SNI name the client sent, or null
      */
-    byte[][] servedChain(NativeConnection connection, long generation, String serverName) {
-        String name = config.hasNamedIdentities() ? serverName : null;
-        ServedChain chain = servedChain;
-        if (chain == null || chain.generation != generation
-                || !Objects.equals(chain.serverName, name)) {
-            chain = new ServedChain(generation, name, connection.localCertificates());
-            servedChain = chain;
+    ServedChain servedChain(NativeConnection connection, long generation, String serverName) {
+        int identity = config.identityIndex(serverName);
+        ServedChain chain = servedChains.get(identity);
+        if (chain == null || chain.generation() != generation) {
+            chain = new ServedChain(generation, connection.localCertificates());
+            servedChains.set(identity, chain);
         }
-        return chain.ders;
+        return chain;
     }
 
     boolean isServer() {
@@ -225,19 +225,5 @@ public final class ReloadingTlsContext implements AutoCloseable {
     @Override
     public String toString() {
         return "ReloadingTlsContext{" + config + (isClosed() ? ", closed" : "") + "}";
-    }
-
-    /** A certificate chain of one generation as DER, leaf first, with the name it is for. */
-    private static final class ServedChain {
-        final long generation;
-        /** The SNI name it was served for when names have their own chains; null otherwise. */
-        final String serverName;
-        final byte[][] ders;
-
-        ServedChain(long generation, String serverName, byte[][] ders) {
-            this.generation = generation;
-            this.serverName = serverName;
-            this.ders = ders;
-        }
     }
 }

@@ -293,9 +293,25 @@ public final class TlsConfig {
         return this;
     }
 
-    /** Whether some server names have certificates of their own. */
-    boolean hasNamedIdentities() {
-        return !namedIdentities.isEmpty();
+    /** How many certificate chains a server may present: the main one and one per name. */
+    int identityCount() {
+        return namedIdentities.size() + 1;
+    }
+
+    /**
+     * Which chain a client asking for {@code serverName} is served, as the native side chooses
+     * it: 0 for the main one, {@code i + 1} for the first name {@code i} equal to it regardless
+     * of case.
+     */
+    int identityIndex(String serverName) {
+        if (serverName != null) {
+            for (int i = 0; i < namedIdentities.size(); i++) {
+                if (namedIdentities.get(i).serverName.equalsIgnoreCase(serverName)) {
+                    return i + 1;
+                }
+            }
+        }
+        return 0;
     }
 
     /**

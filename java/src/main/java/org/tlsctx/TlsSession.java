@@ -1,12 +1,9 @@
 package org.tlsctx;
 
-import java.io.ByteArrayInputStream;
 import java.security.Principal;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +28,7 @@ final class TlsSession extends ExtendedSSLSession {
     /** The largest plaintext of one record. */
     static final int APPLICATION_BUFFER_SIZE = 16384;
 
-    private static final X509Certificate[] NO_CERTIFICATES = new X509Certificate[0];
+    private static final X509Certificate[] NO_CERTIFICATES = ServedChain.NO_CERTIFICATES;
 
     private final TlsEngine engine;
     private final SSLSessionContext context;
@@ -41,9 +38,8 @@ final class TlsSession extends ExtendedSSLSession {
     private volatile String protocol = "NONE";
     private volatile String cipherSuite = "SSL_NULL_WITH_NULL_NULL";
     private volatile X509Certificate[] peerCertificates = NO_CERTIFICATES;
-    /** Our chain as the connection reported it; parsed on first use into localCertificates. */
-    private volatile byte[][] localDers;
-    private volatile X509Certificate[] localCertificates = NO_CERTIFICATES;
+    /** Our chain, shared with the other sessions served it; null before the handshake ends. */
+    private volatile ServedChain localChain;
     private volatile List<SNIServerName> requestedServerNames = List.of();
     private volatile long lastAccessedTime = creationTime;
 
@@ -59,22 +55,20 @@ final class TlsSession extends ExtendedSSLSession {
      *     protocol and cipher suite come from their numbers, and the connection is asked only
      *     for the values the summary says exist
      * @param sni the SNI name the client sent (server side), or null
-     * @param local our certificate chain as DER, shared with the other sessions that present it
+     * @param local our certificate chain, shared with the other sessions served it
      */
-    void capture(NativeConnection connection, long summary, String sni, byte[][] local)
+    void capture(NativeConnection connection, long summary, String sni, ServedChain local)
             throws CertificateException {
         String negotiatedProtocol = protocolName((int) (summary & 0xFFFF), connection);
         String negotiatedSuite = cipherSuiteName((int) ((summary >>> 16) & 0xFFFF), connection);
         X509Certificate[] peer = (summary & Native.SESSION_PEER_CERTIFICATES) != 0
-                ? parse(connection.peerCertificates())
+                ? ServedChain.parse(connection.peerCertificates())
                 : NO_CERTIFICATES;
 
         protocol = negotiatedProtocol == null ? "NONE" : negotiatedProtocol;
         cipherSuite = negotiatedSuite == null ? "SSL_NULL_WITH_NULL_NULL" : negotiatedSuite;
         peerCertificates = peer;
-        // The chain first: a reader that sees the parsed chain cleared must find it to parse.
-        localDers = local;
-        localCertificates = null;
+        localChain = local;
         requestedServerNames = serverNames(sni);
         lastAccessedTime = System.currentTimeMillis();
     }
@@ -284,65 +278,10 @@ final class TlsSession extends ExtendedSSLSession {
         return requestedServerNames;
     }
 
-    /**
-     * Our certificate chain, parsed when first asked for: every connection on a generation
-     * presents the same chain, so it is parsed once per chain ({@link LocalChain}), not once per
-     * handshake.
-     */
+    /** Our certificate chain, parsed when first asked for and then shared. */
     private X509Certificate[] localChain() {
-        X509Certificate[] local = localCertificates;
-        if (local == null) {
-            local = LocalChain.of(localDers);
-            localCertificates = local;
-        }
-        return local;
-    }
-
-    /** The last local chain parsed, shared by the sessions that present the same DER bytes. */
-    private static final class LocalChain {
-        private static volatile LocalChain last;
-
-        private final byte[][] ders;
-        private final X509Certificate[] certificates;
-
-        private LocalChain(byte[][] ders, X509Certificate[] certificates) {
-            this.ders = ders;
-            this.certificates = certificates;
-        }
-
-        static X509Certificate[] of(byte[][] ders) {
-            if (ders == null || ders.length == 0) {
-                return NO_CERTIFICATES;
-            }
-            LocalChain chain = last;
-            // Sessions of one generation share its DER arrays; another generation may still
-            // present the same bytes.
-            if (chain != null && (chain.ders == ders || Arrays.deepEquals(chain.ders, ders))) {
-                return chain.certificates;
-            }
-            X509Certificate[] certificates;
-            try {
-                certificates = parse(ders);
-            } catch (CertificateException e) {
-                // rustls and our loader parsed these certificates before serving them.
-                throw new IllegalStateException("the local certificate chain does not parse", e);
-            }
-            last = new LocalChain(ders, certificates);
-            return certificates;
-        }
-    }
-
-    private static X509Certificate[] parse(byte[][] ders) throws CertificateException {
-        if (ders == null || ders.length == 0) {
-            return NO_CERTIFICATES;
-        }
-        CertificateFactory factory = CertificateFactory.getInstance("X.509");
-        X509Certificate[] certificates = new X509Certificate[ders.length];
-        for (int i = 0; i < ders.length; i++) {
-            certificates[i] = (X509Certificate) factory.generateCertificate(
-                    new ByteArrayInputStream(ders[i]));
-        }
-        return certificates;
+        ServedChain local = localChain;
+        return local == null ? NO_CERTIFICATES : local.certificates();
     }
 
     private static List<SNIServerName> serverNames(String sni) {

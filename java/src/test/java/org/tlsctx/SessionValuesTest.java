@@ -1,6 +1,7 @@
 package org.tlsctx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Files;
@@ -131,6 +132,11 @@ class SessionValuesTest {
             assertEquals(main, leaf(second));
             assertEquals(main, leaf(third));
             assertEquals(named, leaf(fourth));
+            // Each identity's chain is parsed once per generation, however the names alternate.
+            assertSame(first.getSession().getLocalCertificates()[0],
+                    fourth.getSession().getLocalCertificates()[0]);
+            assertSame(second.getSession().getLocalCertificates()[0],
+                    third.getSession().getLocalCertificates()[0]);
         }
     }
 
