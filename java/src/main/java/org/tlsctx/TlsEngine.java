@@ -4,7 +4,10 @@ import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.security.cert.CertificateException;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiFunction;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
@@ -54,17 +57,36 @@ import javax.net.ssl.SSLSession;
  * the engine, so a close or a free can never race a {@code wrap} or {@code unwrap}.
  */
 public final class TlsEngine extends SSLEngine {
+    /**
+     * The cipher suites rustls offers with the aws-lc-rs provider, by IANA number, in that
+     * order. A session names its suite from here; the native side is asked only for others.
+     */
+    private static final Map<Integer, String> SUITE_NAMES = suiteNames(
+            0x1301, "TLS_AES_128_GCM_SHA256",
+            0x1302, "TLS_AES_256_GCM_SHA384",
+            0x1303, "TLS_CHACHA20_POLY1305_SHA256",
+            0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            0xCCA9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            0xC030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
     /** IANA names of the cipher suites rustls offers with the aws-lc-rs provider. */
-    static final List<String> CIPHER_SUITES = List.of(
-            "TLS_AES_128_GCM_SHA256",
-            "TLS_AES_256_GCM_SHA384",
-            "TLS_CHACHA20_POLY1305_SHA256",
-            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+    static final List<String> CIPHER_SUITES = List.copyOf(SUITE_NAMES.values());
+
+    /** The IANA name of one of {@link #CIPHER_SUITES} by its number; null for another. */
+    static String cipherSuiteName(int number) {
+        return SUITE_NAMES.get(number);
+    }
+
+    private static Map<Integer, String> suiteNames(Object... numbersAndNames) {
+        Map<Integer, String> names = new LinkedHashMap<>();
+        for (int i = 0; i < numbersAndNames.length; i += 2) {
+            names.put((Integer) numbersAndNames[i], (String) numbersAndNames[i + 1]);
+        }
+        return Collections.unmodifiableMap(names);
+    }
 
     /** The native side packs consumed and produced byte counts in 24 bits each. */
     private static final int MAX_NATIVE_LENGTH = 0xFFFFFF;

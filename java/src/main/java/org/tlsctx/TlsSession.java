@@ -88,34 +88,15 @@ final class TlsSession extends ExtendedSSLSession {
     }
 
     /**
-     * The IANA name of a cipher suite's number (those of {@link TlsEngine#CIPHER_SUITES}); a
-     * suite not in that list is named by the native side.
+     * The IANA name of a cipher suite's number; a suite not in {@link TlsEngine#CIPHER_SUITES}
+     * is named by the native side.
      */
     private static String cipherSuiteName(int suite, NativeConnection connection) {
-        switch (suite) {
-            case 0:
-                return null;
-            case 0x1301:
-                return "TLS_AES_128_GCM_SHA256";
-            case 0x1302:
-                return "TLS_AES_256_GCM_SHA384";
-            case 0x1303:
-                return "TLS_CHACHA20_POLY1305_SHA256";
-            case 0xC02B:
-                return "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
-            case 0xC02C:
-                return "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
-            case 0xCCA9:
-                return "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256";
-            case 0xC02F:
-                return "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
-            case 0xC030:
-                return "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384";
-            case 0xCCA8:
-                return "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256";
-            default:
-                return connection.cipherSuite();
+        if (suite == 0) {
+            return null;
         }
+        String name = TlsEngine.cipherSuiteName(suite);
+        return name != null ? name : connection.cipherSuite();
     }
 
     @Override
