@@ -599,6 +599,26 @@ impl Connection {
     ///
     /// A TLS protocol error or alert; an alert to send may then be pending.
     pub fn unwrap_record(&mut self, src: &[u8], dst: &mut [u8]) -> Result<Step, Error> {
+        self.unwrap_from(Source::Shared(src), dst)
+    }
+
+    /// As [`unwrap_record`](Self::unwrap_record), but the record is decrypted where it lies in
+    /// `src`, which is left holding the record's bytes in an unspecified state (the JDK's own
+    /// `SSLEngine` does the same with the buffer it is given). This spares copying the record
+    /// into the connection first, and for a large record the buffer it would have needed.
+    ///
+    /// # Errors
+    ///
+    /// As [`unwrap_record`](Self::unwrap_record).
+    pub fn unwrap_record_in_place(
+        &mut self,
+        src: &mut [u8],
+        dst: &mut [u8],
+    ) -> Result<Step, Error> {
+        self.unwrap_from(Source::Writable(src), dst)
+    }
+
+    fn unwrap_from(&mut self, src: Source<'_>, dst: &mut [u8]) -> Result<Step, Error> {
         let was_handshaking = self.is_handshaking();
 
         // Plaintext left from an earlier record goes out before another record comes in.
@@ -606,17 +626,18 @@ impl Connection {
         if pending > 0 {
             return Ok(self.step(0, pending, was_handshaking, 0));
         }
-        if src.len() < RECORD_HEADER {
+        let bytes = src.bytes();
+        if bytes.len() < RECORD_HEADER {
             return Ok(self.step(0, 0, was_handshaking, flags::UNDERFLOW));
         }
-        let record = RECORD_HEADER + usize::from(u16::from_be_bytes([src[3], src[4]]));
+        let record = RECORD_HEADER + usize::from(u16::from_be_bytes([bytes[3], bytes[4]]));
         if record > MAX_RECORD_LEN {
             // No valid record is this long: let rustls reject the header now instead of waiting
             // for bytes that should never come.
-            let consumed = self.read_tls(&src[..RECORD_HEADER])?;
+            let consumed = self.read_tls(&bytes[..RECORD_HEADER])?;
             return Ok(self.step(consumed, 0, was_handshaking, 0));
         }
-        if src.len() < record {
+        if bytes.len() < record {
             return Ok(self.step(0, 0, was_handshaking, flags::UNDERFLOW));
         }
         if !was_handshaking && dst.len() < (record - RECORD_HEADER).min(MAX_RECORD_PLAINTEXT) {
@@ -626,12 +647,19 @@ impl Connection {
         if let State::Tls(session) = &mut self.state {
             if session.buffers.failure.is_none() {
                 // The record's plaintext goes straight to `dst`, not through the plaintext buffer.
-                session.incoming.extend_from_slice(&src[..record]);
-                let produced = session.pump(Sink::plaintext(dst))?;
+                let produced = match src {
+                    Source::Writable(bytes) if session.incoming.is_empty() => {
+                        session.pump_in_place(&mut bytes[..record], Sink::plaintext(dst))?
+                    }
+                    src => {
+                        session.incoming.extend_from_slice(&src.bytes()[..record]);
+                        session.pump(Sink::plaintext(dst))?
+                    }
+                };
                 return Ok(self.step(record, produced, was_handshaking, 0));
             }
         }
-        let consumed = self.read_tls(&src[..record])?;
+        let consumed = self.read_tls(&src.bytes()[..record])?;
         let produced = self.read(dst)?;
         Ok(self.step(consumed, produced, was_handshaking, 0))
     }
@@ -701,12 +729,12 @@ macro_rules! drive {
     ($tls:expr, $incoming:expr, $buffers:expr, $sink:expr) => {{
         let mut outcome = Ok(());
         loop {
-            let status = $tls.process_tls_records(&mut $incoming[..]);
+            let status = $tls.process_tls_records($incoming.unread());
             let mut discard = status.discard;
             let flow = $buffers.handle(status.state, $sink, &mut discard);
             match flow {
                 Ok(flow) => {
-                    $incoming.drain(..discard.min($incoming.len()));
+                    $incoming.discard(discard);
                     let done = match flow {
                         Flow::More => false,
                         Flow::Blocked => true,
@@ -737,7 +765,7 @@ macro_rules! drive {
             // while rustls has the alert to hand over: with nothing to send it would parse the
             // failed bytes again and fail a second time.
             while $tls.wants_write() {
-                let status = $tls.process_tls_records(&mut $incoming[..]);
+                let status = $tls.process_tls_records($incoming.unread());
                 if !$buffers.flush_alert(status.state) {
                     break;
                 }
@@ -782,6 +810,37 @@ impl Session {
             incoming.clear();
         }
         release_if_empty(incoming);
+        Ok(sink.produced)
+    }
+
+    /// As [`pump`](Self::pump) for one whole record that rustls decrypts where it lies in
+    /// `record`; `incoming` must be empty. Bytes rustls does not discard (part of a handshake
+    /// message, kept for the records that complete it) are copied to `incoming`, as if the
+    /// record had been received there.
+    fn pump_in_place(
+        &mut self,
+        record: &mut [u8],
+        mut sink: Sink<'_>,
+    ) -> Result<usize, rustls::Error> {
+        debug_assert!(self.incoming.is_empty());
+        let Session {
+            tls,
+            incoming,
+            buffers,
+            ..
+        } = self;
+        let mut in_place = InPlace {
+            bytes: record,
+            start: 0,
+        };
+        let outcome = match tls {
+            Tls::Server(conn) => drive!(conn, in_place, buffers, &mut sink),
+            Tls::Client(conn) => drive!(conn, in_place, buffers, &mut sink),
+        };
+        if !buffers.peer_closed {
+            incoming.extend_from_slice(in_place.unread());
+        }
+        outcome?;
         Ok(sink.produced)
     }
 
@@ -973,6 +1032,66 @@ impl Buffers {
             release_if_empty(&mut self.plaintext);
         }
         n
+    }
+}
+
+/// Where rustls reads TLS bytes from: the session's own buffer, or a record decrypted where the
+/// caller holds it ([`InPlace`]). rustls works on the bytes not yet discarded, which must start
+/// with what it left there the last time.
+trait Incoming {
+    /// The bytes not yet discarded.
+    fn unread(&mut self) -> &mut [u8];
+    /// Drops the first `count` of them, which rustls is done with.
+    fn discard(&mut self, count: usize);
+    fn is_empty(&self) -> bool;
+}
+
+impl Incoming for Vec<u8> {
+    fn unread(&mut self) -> &mut [u8] {
+        self
+    }
+
+    fn discard(&mut self, count: usize) {
+        self.drain(..count.min(self.len()));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+}
+
+/// A caller's record that rustls decrypts in place: `bytes[start..]` are not yet discarded.
+struct InPlace<'a> {
+    bytes: &'a mut [u8],
+    start: usize,
+}
+
+impl Incoming for InPlace<'_> {
+    fn unread(&mut self) -> &mut [u8] {
+        &mut self.bytes[self.start..]
+    }
+
+    fn discard(&mut self, count: usize) {
+        self.start = (self.start + count).min(self.bytes.len());
+    }
+
+    fn is_empty(&self) -> bool {
+        self.start == self.bytes.len()
+    }
+}
+
+/// The source of [`Connection::unwrap_record`]: read only, or the caller's to decrypt in.
+enum Source<'a> {
+    Shared(&'a [u8]),
+    Writable(&'a mut [u8]),
+}
+
+impl Source<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Source::Shared(bytes) => bytes,
+            Source::Writable(bytes) => bytes,
+        }
     }
 }
 

@@ -508,6 +508,24 @@ mod side_kind {
     /// absolute address of the first byte, and the buffer object is passed only to keep it
     /// reachable for the call.
     pub(super) const ADDRESS: jint = 2;
+    /// In `kinds`: the source is writable, so an unwrap may decrypt the record where it lies.
+    pub(super) const SRC_WRITABLE: jint = 1 << 4;
+}
+
+/// The source of one engine step, as the Java engine allows it to be used.
+enum Input<'a> {
+    Shared(&'a [u8]),
+    /// A buffer the engine owns or the caller's writable one: decrypting in it is allowed.
+    Writable(&'a mut [u8]),
+}
+
+impl Input<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Shared(bytes) => bytes,
+            Input::Writable(bytes) => bytes,
+        }
+    }
 }
 
 /// The field IDs of `java.nio.Buffer.address` and `java.nio.Buffer.capacity`.
@@ -734,7 +752,7 @@ fn engine_step(
     dst_position: jlong,
     dst_length: jint,
     kinds: jint,
-    step: impl FnOnce(&mut Connection, &[u8], &mut [u8]) -> Result<Step, crate::Error>,
+    step: impl FnOnce(&mut Connection, Input<'_>, &mut [u8]) -> Result<Step, crate::Error>,
 ) -> Result<jlong, Failure> {
     // SAFETY: see `connection`; the owner argument keeps the Java object alive.
     let conn = unsafe { connection(conn)? };
@@ -761,13 +779,15 @@ fn engine_step(
     // for an address the Java engine computed from a direct buffer's address, position and
     // limit, which this package-private entry point trusts, as it trusts the kinds it is told.
     // The memory stays in place while the buffers are reachable (they are this call's arguments)
-    // and the pins are held; the ranges do not overlap (checked above), so the mutable
-    // destination aliases nothing.
+    // and the pins are held; the ranges do not overlap (checked above), so neither mutable
+    // slice aliases the other. A source is written only when the Java engine says it may be.
     let (src, dst) = unsafe {
-        (
-            std::slice::from_raw_parts(src_start, src_len),
-            std::slice::from_raw_parts_mut(dst_start, dst_len),
-        )
+        let src = if kinds & side_kind::SRC_WRITABLE != 0 {
+            Input::Writable(std::slice::from_raw_parts_mut(src_start, src_len))
+        } else {
+            Input::Shared(std::slice::from_raw_parts(src_start, src_len))
+        };
+        (src, std::slice::from_raw_parts_mut(dst_start, dst_len))
     };
     Ok(pack(step(conn, src, dst)?))
 }
@@ -805,7 +825,10 @@ extern "system" fn Java_org_tlsctx_Native_connUnwrap<'local>(
             dst_position,
             dst_length,
             kinds,
-            |conn, src, dst| conn.unwrap_record(src, dst),
+            |conn, src, dst| match src {
+                Input::Writable(src) => conn.unwrap_record_in_place(src, dst),
+                Input::Shared(src) => conn.unwrap_record(src, dst),
+            },
         )
     })
 }
@@ -836,7 +859,7 @@ extern "system" fn Java_org_tlsctx_Native_connWrap<'local>(
             dst_position,
             dst_length,
             kinds,
-            |conn, src, dst| conn.wrap_record(src, dst),
+            |conn, src, dst| conn.wrap_record(src.bytes(), dst),
         )
     })
 }

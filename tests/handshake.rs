@@ -548,3 +548,115 @@ fn writes_stop_at_64_kib_while_nothing_is_taken_for_sending() {
     assert_eq!(client.write_tls(&mut sent), 3 * (16_384 + 22) + 16_318 + 22);
     assert_eq!(client.write(&chunk).unwrap(), 16_384);
 }
+
+/// Splits the plaintext handshake records in `tls` (type 22, before this direction's
+/// ChangeCipherSpec, which `encrypted` remembers) into records of at most `size` payload bytes;
+/// returns the bytes and how many records were split.
+fn refragment(tls: &[u8], size: usize, encrypted: &mut bool) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut split = 0;
+    let mut rest = tls;
+    while !rest.is_empty() {
+        let length = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        let (record, after) = rest.split_at(5 + length);
+        if record[0] == 20 {
+            *encrypted = true;
+        }
+        if record[0] == 22 && !*encrypted && length > size {
+            split += 1;
+            for piece in record[5..].chunks(size) {
+                out.extend_from_slice(&record[..3]);
+                out.extend_from_slice(&(piece.len() as u16).to_be_bytes());
+                out.extend_from_slice(piece);
+            }
+        } else {
+            out.extend_from_slice(record);
+        }
+        rest = after;
+    }
+    (out, split)
+}
+
+/// Unwraps every whole record in `inbox`, decrypting each where it lies; returns the plaintext.
+fn unwrap_all_in_place(conn: &mut Connection, inbox: &mut Vec<u8>) -> Vec<u8> {
+    let mut plaintext = vec![0u8; 16 * 1024];
+    let mut received = Vec::new();
+    loop {
+        let step = conn.unwrap_record_in_place(inbox, &mut plaintext).unwrap();
+        received.extend_from_slice(&plaintext[..step.produced]);
+        inbox.drain(..step.consumed);
+        if step.consumed == 0 && step.produced == 0 {
+            return received;
+        }
+    }
+}
+
+#[test]
+fn unwrap_in_place_takes_handshake_messages_split_across_records_then_data() {
+    for versions in [TLS12, TLS13] {
+        let server = Context::load(&rsa_server().versions(versions)).unwrap();
+        let client = Context::load(&rsa_client()).unwrap();
+        let (mut client, mut server) = pair(&server, &client);
+        let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
+        let mut scratch = vec![0u8; 32 * 1024];
+        let (mut encrypted, mut split) = (false, 0);
+        for _ in 0..16 {
+            let step = client.wrap_record(&[], &mut scratch).unwrap();
+            to_server.extend_from_slice(&scratch[..step.produced]);
+            unwrap_all_in_place(&mut server, &mut to_server);
+            let step = server.wrap_record(&[], &mut scratch).unwrap();
+            let (records, made) = refragment(&scratch[..step.produced], 300, &mut encrypted);
+            split += made;
+            to_client.extend_from_slice(&records);
+            unwrap_all_in_place(&mut client, &mut to_client);
+        }
+        assert!(!client.is_handshaking() && !server.is_handshaking());
+        assert!(to_server.is_empty() && to_client.is_empty());
+        // TLS 1.2 sends the server's certificate and key exchange in the clear, so they can be
+        // cut up here; TLS 1.3 encrypts them, and its plaintext ServerHello is short.
+        assert_eq!(split, usize::from(versions.tls12), "records split");
+
+        for size in [1, 1024, 16 * 1024] {
+            let message: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let step = client.wrap_record(&message, &mut scratch).unwrap();
+            assert_eq!(step.consumed, size);
+            let mut record = scratch[..step.produced].to_vec();
+            assert_eq!(unwrap_all_in_place(&mut server, &mut record), message);
+            let step = server.wrap_record(&message, &mut scratch).unwrap();
+            let mut record = scratch[..step.produced].to_vec();
+            assert_eq!(unwrap_all_in_place(&mut client, &mut record), message);
+        }
+    }
+}
+
+#[test]
+fn unwrap_in_place_reports_tampering_and_closes_like_the_copying_unwrap() {
+    let server = Context::load(&rsa_server().versions(TLS13)).unwrap();
+    let client = Context::load(&rsa_client()).unwrap();
+    let (mut client, mut server) = pair(&server, &client);
+    engine_handshake(&mut client, &mut server);
+
+    let mut record = vec![0u8; 2048];
+    let wrapped = client.wrap_record(b"sealed", &mut record).unwrap();
+    let mut tampered = record[..wrapped.produced].to_vec();
+    tampered[wrapped.produced - 1] ^= 0x01;
+    let mut plaintext = vec![0u8; 2048];
+    let failure = server
+        .unwrap_record_in_place(&mut tampered, &mut plaintext)
+        .unwrap_err();
+    assert!(matches!(failure, Error::Tls(_)), "{failure:?}");
+    assert!(server.wants_write(), "the alert waits to be sent");
+
+    let (mut client, mut server) = pair(
+        &Context::load(&rsa_server()).unwrap(),
+        &Context::load(&rsa_client()).unwrap(),
+    );
+    engine_handshake(&mut client, &mut server);
+    client.send_close_notify();
+    let close = client.wrap_record(&[], &mut record).unwrap();
+    let closed = server
+        .unwrap_record_in_place(&mut record[..close.produced], &mut plaintext)
+        .unwrap();
+    assert_eq!((closed.consumed, closed.produced), (close.produced, 0));
+    assert_ne!(closed.flags & flags::PEER_CLOSED, 0);
+}

@@ -236,6 +236,13 @@ final class Native {
     static final int DST_KIND_SHIFT = 2;
 
     /**
+     * In {@code kinds} of {@link #connUnwrap}: the source may be written, so the record is
+     * decrypted where it lies instead of being copied first. The JDK's engine does the same with
+     * the source it is given; set for every source but a read-only buffer.
+     */
+    static final int SRC_WRITABLE = 1 << 4;
+
+    /**
      * Reads at most one TLS record from {@code src} and writes its plaintext to {@code dst}.
      *
      * <p>Each side is a direct {@link ByteBuffer} (by default: the position is an offset from

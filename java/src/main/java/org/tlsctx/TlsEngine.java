@@ -235,11 +235,13 @@ public final class TlsEngine extends SSLEngine {
             long srcPosition;
             int srcLength;
             int kinds;
+            // Like the JDK's engine, the record is decrypted where it lies: in the caller's
+            // buffer unless that is read-only, or in the scratch copy.
             if (src.isDirect() || pin) {
                 nativeSrc = target(src);
                 srcPosition = nativePosition(src);
                 srcLength = Math.min(src.remaining(), MAX_NATIVE_LENGTH);
-                kinds = kind(src);
+                kinds = kind(src) | (src.isReadOnly() ? 0 : Native.SRC_WRITABLE);
             } else {
                 scratch = Scratch.take();
                 srcLength = Math.min(src.remaining(), firstRecordLength(src));
@@ -249,7 +251,7 @@ public final class TlsEngine extends SSLEngine {
                 copy.put(record).flip();
                 nativeSrc = copy;
                 srcPosition = nativePosition(copy);
-                kinds = kind(copy);
+                kinds = kind(copy) | Native.SRC_WRITABLE;
             }
 
             ByteBuffer nativeDst;
