@@ -577,6 +577,8 @@ struct PinnedArray {
     elements: *mut std::ffi::c_void,
     /// 0 to copy back (a destination), `JNI_ABORT` not to (a source), for a JVM that pins by
     /// copying: writing back a source's stale copy would undo what the call wrote to the array.
+    /// A source decrypted in place then keeps its ciphertext, which is as good: the connection
+    /// has copied whatever of it rustls still needs.
     release_mode: jint,
 }
 

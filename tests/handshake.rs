@@ -660,3 +660,126 @@ fn unwrap_in_place_reports_tampering_and_closes_like_the_copying_unwrap() {
     assert_eq!((closed.consumed, closed.produced), (close.produced, 0));
     assert_ne!(closed.flags & flags::PEER_CLOSED, 0);
 }
+
+/// A rustls server of its own, not a tlsctx one, sending records of at most `fragment` bytes of
+/// plaintext and `tickets` TLS 1.3 session tickets.
+fn fragmenting_rustls_server(
+    versions: Versions,
+    fragment: usize,
+    tickets: usize,
+) -> rustls::ServerConnection {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let chain = CertificateDer::pem_file_iter(case("B05", "server.crt"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(case("B05", "server-pkcs1.key")).unwrap();
+    let version: &'static rustls::SupportedProtocolVersion = if versions.tls13 {
+        &rustls::version::TLS13
+    } else {
+        &rustls::version::TLS12
+    };
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    config.max_fragment_size = Some(fragment);
+    config.send_tls13_tickets = tickets;
+    rustls::ServerConnection::new(Arc::new(config)).unwrap()
+}
+
+/// Hands everything `server` has to send to `client`, unwrapping in place; returns the plaintext.
+fn server_to_client_in_place(
+    server: &mut rustls::ServerConnection,
+    client: &mut Connection,
+) -> Vec<u8> {
+    let mut tls = Vec::new();
+    while server.wants_write() {
+        server.write_tls(&mut tls).unwrap();
+    }
+    let received = unwrap_all_in_place(client, &mut tls);
+    assert!(tls.is_empty(), "{} bytes left unread", tls.len());
+    received
+}
+
+/// Hands everything `client` has to send to `server`; returns the plaintext the server read.
+fn client_to_server(
+    client: &mut Connection,
+    server: &mut rustls::ServerConnection,
+    data: &[u8],
+) -> Vec<u8> {
+    use std::io::Read;
+
+    let mut scratch = vec![0u8; 32 * 1024];
+    let mut data = data;
+    loop {
+        let step = client.wrap_record(data, &mut scratch).unwrap();
+        data = &data[step.consumed..];
+        let mut tls = &scratch[..step.produced];
+        while !tls.is_empty() {
+            server.read_tls(&mut tls).unwrap();
+            server.process_new_packets().unwrap();
+        }
+        if step.produced == 0 && data.is_empty() {
+            break;
+        }
+    }
+    let mut received = Vec::new();
+    match server.reader().read_to_end(&mut received) {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+        Err(err) => panic!("{err}"),
+    }
+    received
+}
+
+#[test]
+fn unwrap_in_place_follows_a_peer_that_splits_every_message_into_small_records() {
+    use std::io::Write;
+
+    for versions in [TLS13, TLS12] {
+        let client_context = Context::load(&rsa_client()).unwrap();
+        let mut client = Connection::client(client_context, "localhost", None).unwrap();
+        let mut server = fragmenting_rustls_server(versions, 32, 3);
+        for _ in 0..16 {
+            if !client.is_handshaking() && !server.is_handshaking() {
+                break;
+            }
+            client_to_server(&mut client, &mut server, &[]);
+            assert!(server_to_client_in_place(&mut server, &mut client).is_empty());
+        }
+        assert!(!client.is_handshaking() && !server.is_handshaking());
+
+        // Application data in records of 32 bytes, then (TLS 1.3) a key update that asks the
+        // client to update its own keys too, then more data under the new keys.
+        let first: Vec<u8> = (0..1000).map(|i| (i % 199) as u8).collect();
+        server.writer().write_all(&first).unwrap();
+        assert_eq!(server_to_client_in_place(&mut server, &mut client), first);
+        if versions.tls13 {
+            server.refresh_traffic_keys().unwrap();
+        }
+        server.writer().write_all(b"after the key update").unwrap();
+        assert_eq!(
+            server_to_client_in_place(&mut server, &mut client),
+            b"after the key update"
+        );
+        assert_eq!(
+            client_to_server(&mut client, &mut server, b"the client's reply"),
+            b"the client's reply"
+        );
+
+        server.send_close_notify();
+        let mut tls = Vec::new();
+        server.write_tls(&mut tls).unwrap();
+        let mut plaintext = vec![0u8; 1024];
+        let closed = client
+            .unwrap_record_in_place(&mut tls, &mut plaintext)
+            .unwrap();
+        assert_ne!(closed.flags & flags::PEER_CLOSED, 0);
+    }
+}

@@ -33,8 +33,11 @@ import javax.net.ssl.SSLSession;
  * can drive it: one TLS record per {@code unwrap}, {@code FINISHED} reported once by the call
  * that ends the handshake (after the last handshake bytes have been wrapped), close_notify
  * written by the {@code wrap} calls after {@link #closeOutbound()}, and no delegated tasks.
- * Direct buffers are handed to rustls in place; heap buffers go through two reusable direct
- * buffers of this engine.
+ * Direct buffers are handed to rustls in place, and so are heap records of 4 KiB or more (their
+ * arrays pinned for the call); smaller heap records are copied through direct scratch buffers
+ * of the calling thread. Like the JDK's engine, {@code unwrap} decrypts the record where it lies
+ * in a writable source buffer, so the bytes it consumed from {@code src} may not keep their
+ * content; a read-only source is copied first and left as it was.
  *
  * <p>What the engine settings change, and what comes from the {@link TlsConfig}:
  * <ul>

@@ -86,7 +86,7 @@ final class EnginePair {
         int produced = 0;
         while (clientToServer.hasRemaining()) {
             SSLEngineResult unwrapped = server.unwrap(clientToServer, serverPlaintext);
-            if (unwrapped.getStatus() != Status.OK) {
+            if (unwrapped.getStatus() != Status.OK || unwrapped.bytesConsumed() == 0) {
                 throw new SSLException("server unwrap: " + unwrapped);
             }
             produced += unwrapped.bytesProduced();
