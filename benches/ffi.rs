@@ -43,9 +43,9 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, Server
 use tlsctx::ffi::{
     tls_config_free, tls_config_new, tls_config_set_cert_chain, tls_config_set_private_key,
     tls_config_set_versions, tls_conn, tls_conn_free, tls_conn_is_handshaking, tls_conn_new_server,
-    tls_conn_read, tls_conn_read_tls, tls_conn_unwrap, tls_conn_wrap, tls_conn_write,
-    tls_conn_write_tls, tls_ctx_load, tls_ctx_release, tls_last_error, tls_result, tls_role,
-    tls_step, TLS_VERSION_TLS12, TLS_VERSION_TLS13,
+    tls_conn_read, tls_conn_read_tls, tls_conn_unwrap, tls_conn_unwrap_in_place, tls_conn_wrap,
+    tls_conn_write, tls_conn_write_tls, tls_ctx_load, tls_ctx_release, tls_last_error, tls_result,
+    tls_role, tls_step, TLS_VERSION_TLS12, TLS_VERSION_TLS13,
 };
 
 /// The overhead of the C ABI over rustls called directly that the project accepts, in percent.
@@ -86,8 +86,8 @@ trait Server {
     fn write_plaintext(&mut self, plaintext: &[u8]) -> usize;
 
     /// Takes one whole record from the client and writes its plaintext into `out`, returning
-    /// how many plaintext bytes.
-    fn decrypt(&mut self, record: &[u8], out: &mut [u8]) -> usize {
+    /// how many plaintext bytes. The record's bytes may be overwritten.
+    fn decrypt(&mut self, record: &mut [u8], out: &mut [u8]) -> usize {
         self.receive(record);
         self.read_plaintext(out)
     }
@@ -392,7 +392,7 @@ impl Server for CAbiRecordServer {
         self.0.write_plaintext(plaintext)
     }
 
-    fn decrypt(&mut self, record: &[u8], out: &mut [u8]) -> usize {
+    fn decrypt(&mut self, record: &mut [u8], out: &mut [u8]) -> usize {
         self.step(tls_conn_unwrap, "tls_conn_unwrap", record, out)
             .produced
     }
@@ -400,6 +400,68 @@ impl Server for CAbiRecordServer {
     fn encrypt(&mut self, plaintext: &[u8], out: &mut [u8]) -> usize {
         self.step(tls_conn_wrap, "tls_conn_wrap", plaintext, out)
             .produced
+    }
+}
+
+/// The `c-abi` arm with records decrypted in the caller's buffer by `tls_conn_unwrap_in_place`;
+/// otherwise as [`CAbiRecords`].
+struct CAbiInPlace(CAbi);
+
+impl Arm for CAbiInPlace {
+    type Conn = CAbiInPlaceServer;
+
+    const NAME: &'static str = "c-abi-in-place";
+
+    fn start(&self) -> CAbiInPlaceServer {
+        CAbiInPlaceServer(CAbiRecordServer(self.0.start()))
+    }
+}
+
+/// A `tls_conn` whose records are decrypted where they lie.
+struct CAbiInPlaceServer(CAbiRecordServer);
+
+impl Server for CAbiInPlaceServer {
+    fn receive(&mut self, tls: &[u8]) {
+        self.0.receive(tls);
+    }
+
+    fn send(&mut self, out: &mut [u8]) -> usize {
+        self.0.send(out)
+    }
+
+    fn is_handshaking(&self) -> bool {
+        self.0.is_handshaking()
+    }
+
+    fn read_plaintext(&mut self, out: &mut [u8]) -> usize {
+        self.0.read_plaintext(out)
+    }
+
+    fn write_plaintext(&mut self, plaintext: &[u8]) -> usize {
+        self.0.write_plaintext(plaintext)
+    }
+
+    fn decrypt(&mut self, record: &mut [u8], out: &mut [u8]) -> usize {
+        let mut step = tls_step::default();
+        // SAFETY: a live connection, two writable buffers that do not overlap (both borrowed
+        // exclusively), a writable local.
+        let result = unsafe {
+            tls_conn_unwrap_in_place(
+                self.0 .0 .0,
+                record.as_mut_ptr(),
+                record.len(),
+                out.as_mut_ptr(),
+                out.len(),
+                &mut step,
+            )
+        };
+        check(result, "tls_conn_unwrap_in_place");
+        assert_eq!(step.consumed, record.len(), "the whole record is taken");
+        step.produced
+    }
+
+    fn encrypt(&mut self, plaintext: &[u8], out: &mut [u8]) -> usize {
+        self.0.encrypt(plaintext, out)
     }
 }
 
@@ -564,7 +626,7 @@ fn time_handshakes<A: Arm>(
 }
 
 /// What a bulk case times on the server.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
     /// Takes a record from the client, decrypts it and reads the plaintext.
     Decrypt,
@@ -634,7 +696,7 @@ impl<'a, A: Arm> Session<'a, A> {
         }
 
         let started = Instant::now();
-        for record in &records {
+        for record in &mut records {
             let read = self.server.decrypt(record, &mut buffers.plaintext);
             assert_eq!(
                 read,
@@ -767,10 +829,11 @@ fn summary(cases: &[Case]) -> String {
          is a full one. Only the server's time is counted: creating, driving and freeing the \
          connection for a handshake; taking one record and reading its plaintext (decrypt); \
          writing plaintext and taking the encrypted record (encrypt). Records go through the C \
-         ABI two ways: the stream calls (`tls_conn_read_tls` then `tls_conn_read`, \
+         ABI three ways: the stream calls (`tls_conn_read_tls` then `tls_conn_read`, \
          `tls_conn_write` then `tls_conn_write_tls`), which hold the bytes in the connection in \
-         between, and the engine-style record calls (`tls_conn_unwrap`, `tls_conn_wrap`), which \
-         decrypt and encrypt between the caller's two buffers, as the Java `SSLEngine` does. \
+         between; the engine-style record calls (`tls_conn_unwrap`, `tls_conn_wrap`), which \
+         decrypt and encrypt between the caller's two buffers, as the Java `SSLEngine` does; and \
+         `tls_conn_unwrap_in_place`, which decrypts the record in the caller's buffer. \
          tlsctx drives rustls' unbuffered connection, which encrypts into a buffer it is given, \
          so a stream write encrypts into the connection's outgoing buffer and `write_tls` \
          copies it out: one copy of each record more than a buffered `ServerConnection`, which \
@@ -869,6 +932,7 @@ fn main() {
             let direct = &Direct::new(&identities.ecdsa, &[version]);
             let c_abi = &CAbi::new(&identities.ecdsa, mask);
             let c_abi_records = &CAbiRecords(CAbi::new(&identities.ecdsa, mask));
+            let c_abi_in_place = &CAbiInPlace(CAbi::new(&identities.ecdsa, mask));
             for size in [1024, 16 * 1024] {
                 let id = format!("{version_id}-{}k", size / 1024);
                 let plaintext = vec![0x5a; size];
@@ -881,6 +945,8 @@ fn main() {
                     |iters| c_abi_session.time_records(direction, &plaintext, iters);
                 let mut records_run =
                     |iters| records_session.time_records(direction, &plaintext, iters);
+                let mut in_place_session = (direction == Direction::Decrypt)
+                    .then(|| Session::new(c_abi_in_place, client_config));
                 bench(
                     &mut group,
                     &format!("{id}/{}", Direct::NAME),
@@ -904,11 +970,26 @@ fn main() {
                     pair: paired(&mut direct_run, &mut c_abi_run),
                 });
                 cases.push(Case {
-                    description,
+                    description: description.clone(),
                     calls: record_calls,
-                    negotiated,
+                    negotiated: negotiated.clone(),
                     pair: paired(&mut direct_run, &mut records_run),
                 });
+                if let Some(session) = &mut in_place_session {
+                    let mut in_place_run =
+                        |iters| session.time_records(direction, &plaintext, iters);
+                    bench(
+                        &mut group,
+                        &format!("{id}/{}", CAbiInPlace::NAME),
+                        &mut in_place_run,
+                    );
+                    cases.push(Case {
+                        description,
+                        calls: "`unwrap_in_place`",
+                        negotiated,
+                        pair: paired(&mut direct_run, &mut in_place_run),
+                    });
+                }
             }
         }
         group.finish();

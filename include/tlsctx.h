@@ -749,6 +749,27 @@ tls_result tls_conn_unwrap(tls_conn *conn,
                            tls_step *step_out);
 
 /*
+ As `tls_conn_unwrap()`, but the record is decrypted where it lies in `src`, which must be
+ writable: the bytes of the record taken are overwritten, also when the call fails, and hold
+ nothing meaningful afterwards; the bytes after it, and a partial record that underflows, are
+ left as they were. This spares copying every record into the connection before decrypting
+ it, and for a record of more than 4 KiB a buffer allocated for it: the call for a program
+ that reads from its socket into a buffer of its own. Java's `SSLEngine.unwrap` in the JDK
+ treats its source buffer the same way.
+
+ # Safety
+
+ `conn` is a live connection; `src` readable and writable for `src_len` bytes and `dst`
+ writable for `dst_len` bytes (each may be NULL when its length is 0); `step_out` writable.
+ */
+tls_result tls_conn_unwrap_in_place(tls_conn *conn,
+                                    uint8_t *src,
+                                    size_t src_len,
+                                    uint8_t *dst,
+                                    size_t dst_len,
+                                    tls_step *step_out);
+
+/*
  Engine-style write, as Java's `SSLEngine.wrap`: writes pending TLS bytes (handshake,
  alerts, close_notify) into `dst`; when none are pending and the handshake is done, encrypts
  at most one record of plaintext from `src` straight into `dst`, without the copy through the

@@ -599,7 +599,7 @@ impl Connection {
     ///
     /// A TLS protocol error or alert; an alert to send may then be pending.
     pub fn unwrap_record(&mut self, src: &[u8], dst: &mut [u8]) -> Result<Step, Error> {
-        self.unwrap_from(Source::Shared(src), dst)
+        self.unwrap_from(RecordSource::Shared(src), dst)
     }
 
     /// As [`unwrap_record`](Self::unwrap_record), but the record is decrypted where it lies in
@@ -615,10 +615,16 @@ impl Connection {
         src: &mut [u8],
         dst: &mut [u8],
     ) -> Result<Step, Error> {
-        self.unwrap_from(Source::Writable(src), dst)
+        self.unwrap_from(RecordSource::Writable(src), dst)
     }
 
-    fn unwrap_from(&mut self, src: Source<'_>, dst: &mut [u8]) -> Result<Step, Error> {
+    /// [`unwrap_record`](Self::unwrap_record) or [`unwrap_record_in_place`](Self::unwrap_record_in_place),
+    /// as `src` allows.
+    pub(crate) fn unwrap_from(
+        &mut self,
+        src: RecordSource<'_>,
+        dst: &mut [u8],
+    ) -> Result<Step, Error> {
         let was_handshaking = self.is_handshaking();
 
         // Plaintext left from an earlier record goes out before another record comes in.
@@ -648,7 +654,7 @@ impl Connection {
             if session.buffers.failure.is_none() {
                 // The record's plaintext goes straight to `dst`, not through the plaintext buffer.
                 let produced = match src {
-                    Source::Writable(bytes) if session.incoming.is_empty() => {
+                    RecordSource::Writable(bytes) if session.incoming.is_empty() => {
                         session.pump_in_place(&mut bytes[..record], Sink::plaintext(dst))?
                     }
                     src => {
@@ -1080,17 +1086,18 @@ impl Incoming for InPlace<'_> {
     }
 }
 
-/// The source of [`Connection::unwrap_record`]: read only, or the caller's to decrypt in.
-enum Source<'a> {
+/// The source of an engine-style step: read only, or the caller's to decrypt a record in
+/// ([`Connection::unwrap_record_in_place`]).
+pub(crate) enum RecordSource<'a> {
     Shared(&'a [u8]),
     Writable(&'a mut [u8]),
 }
 
-impl Source<'_> {
-    fn bytes(&self) -> &[u8] {
+impl RecordSource<'_> {
+    pub(crate) fn bytes(&self) -> &[u8] {
         match self {
-            Source::Shared(bytes) => bytes,
-            Source::Writable(bytes) => bytes,
+            RecordSource::Shared(bytes) => bytes,
+            RecordSource::Writable(bytes) => bytes,
         }
     }
 }

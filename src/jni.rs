@@ -17,7 +17,7 @@ use jni::sys::{jboolean, jint, jlong, jobjectArray, jstring, JNI_TRUE};
 use jni::JNIEnv;
 
 use crate::config::{Role, Source, TlsConfig};
-use crate::connection::{Connection, Step};
+use crate::connection::{Connection, RecordSource, Step};
 use crate::context::{self, Context};
 use crate::ffi::{self, tls_result, Failure};
 use crate::jni_log;
@@ -512,22 +512,6 @@ mod side_kind {
     pub(super) const SRC_WRITABLE: jint = 1 << 4;
 }
 
-/// The source of one engine step, as the Java engine allows it to be used.
-enum Input<'a> {
-    Shared(&'a [u8]),
-    /// A buffer the engine owns or the caller's writable one: decrypting in it is allowed.
-    Writable(&'a mut [u8]),
-}
-
-impl Input<'_> {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Input::Shared(bytes) => bytes,
-            Input::Writable(bytes) => bytes,
-        }
-    }
-}
-
 /// The field IDs of `java.nio.Buffer.address` and `java.nio.Buffer.capacity`.
 ///
 /// Used where the Java side cannot read a buffer's address itself (from JDK 24, see
@@ -754,7 +738,7 @@ fn engine_step(
     dst_position: jlong,
     dst_length: jint,
     kinds: jint,
-    step: impl FnOnce(&mut Connection, Input<'_>, &mut [u8]) -> Result<Step, crate::Error>,
+    step: impl FnOnce(&mut Connection, RecordSource<'_>, &mut [u8]) -> Result<Step, crate::Error>,
 ) -> Result<jlong, Failure> {
     // SAFETY: see `connection`; the owner argument keeps the Java object alive.
     let conn = unsafe { connection(conn)? };
@@ -785,9 +769,9 @@ fn engine_step(
     // slice aliases the other. A source is written only when the Java engine says it may be.
     let (src, dst) = unsafe {
         let src = if kinds & side_kind::SRC_WRITABLE != 0 {
-            Input::Writable(std::slice::from_raw_parts_mut(src_start, src_len))
+            RecordSource::Writable(std::slice::from_raw_parts_mut(src_start, src_len))
         } else {
-            Input::Shared(std::slice::from_raw_parts(src_start, src_len))
+            RecordSource::Shared(std::slice::from_raw_parts(src_start, src_len))
         };
         (src, std::slice::from_raw_parts_mut(dst_start, dst_len))
     };
@@ -827,10 +811,7 @@ extern "system" fn Java_org_tlsctx_Native_connUnwrap<'local>(
             dst_position,
             dst_length,
             kinds,
-            |conn, src, dst| match src {
-                Input::Writable(src) => conn.unwrap_record_in_place(src, dst),
-                Input::Shared(src) => conn.unwrap_record(src, dst),
-            },
+            |conn, src, dst| conn.unwrap_from(src, dst),
         )
     })
 }

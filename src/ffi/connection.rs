@@ -7,7 +7,7 @@ use super::{
     boundary, boundary_value, bytes_arg, bytes_out, str_arg, tls_result, write_out, Failure,
 };
 use crate::config::Role;
-use crate::connection::{flags, Connection, Step};
+use crate::connection::{flags, Connection, RecordSource, Step};
 
 /// A TLS connection bound to one context generation for its whole life. Created by
 /// [`tls_conn_new_server`] or [`tls_conn_new_client`], freed by [`tls_conn_free`]. A connection
@@ -287,14 +287,16 @@ const _: () = {
 /// # Safety
 ///
 /// As [`tls_conn_unwrap`].
+#[allow(clippy::too_many_arguments)]
 unsafe fn record_step(
     conn: *mut tls_conn,
     src: *const u8,
     src_len: usize,
+    src_writable: bool,
     dst: *mut u8,
     dst_len: usize,
     step_out: *mut tls_step,
-    step: impl FnOnce(&mut Connection, &[u8], &mut [u8]) -> Result<Step, crate::Error>,
+    step: impl FnOnce(&mut Connection, RecordSource<'_>, &mut [u8]) -> Result<Step, crate::Error>,
 ) -> tls_result {
     boundary(|| {
         if step_out.is_null() {
@@ -311,13 +313,15 @@ unsafe fn record_step(
                 "`src` and `dst` overlap".to_string(),
             ));
         }
-        // SAFETY: forwarded caller promises; the two buffers were just found disjoint.
+        // SAFETY: forwarded caller promises (`src` writable when `src_writable`); the two
+        // buffers were just found disjoint.
         let (conn, src, dst) = unsafe {
-            (
-                conn_mut(conn)?,
-                bytes_arg(src, src_len, "src")?,
-                bytes_out(dst, dst_len, "dst")?,
-            )
+            let src = if src_writable {
+                RecordSource::Writable(bytes_out(src.cast_mut(), src_len, "src")?)
+            } else {
+                RecordSource::Shared(bytes_arg(src, src_len, "src")?)
+            };
+            (conn_mut(conn)?, src, bytes_out(dst, dst_len, "dst")?)
         };
         let done = step(conn, src, dst)?;
         let done = tls_step {
@@ -366,10 +370,47 @@ pub unsafe extern "C" fn tls_conn_unwrap(
             conn,
             src,
             src_len,
+            false,
             dst,
             dst_len,
             step_out,
-            |conn, src, dst| conn.unwrap_record(src, dst),
+            |conn, src, dst| conn.unwrap_from(src, dst),
+        )
+    }
+}
+
+/// As [`tls_conn_unwrap`], but the record is decrypted where it lies in `src`, which must be
+/// writable: the bytes of the record taken are overwritten, also when the call fails, and hold
+/// nothing meaningful afterwards; the bytes after it, and a partial record that underflows, are
+/// left as they were. This spares copying every record into the connection before decrypting
+/// it, and for a record of more than 4 KiB a buffer allocated for it: the call for a program
+/// that reads from its socket into a buffer of its own. Java's `SSLEngine.unwrap` in the JDK
+/// treats its source buffer the same way.
+///
+/// # Safety
+///
+/// `conn` is a live connection; `src` readable and writable for `src_len` bytes and `dst`
+/// writable for `dst_len` bytes (each may be NULL when its length is 0); `step_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tls_conn_unwrap_in_place(
+    conn: *mut tls_conn,
+    src: *mut u8,
+    src_len: usize,
+    dst: *mut u8,
+    dst_len: usize,
+    step_out: *mut tls_step,
+) -> tls_result {
+    // SAFETY: forwarded caller promises, `src` writable among them.
+    unsafe {
+        record_step(
+            conn,
+            src,
+            src_len,
+            true,
+            dst,
+            dst_len,
+            step_out,
+            |conn, src, dst| conn.unwrap_from(src, dst),
         )
     }
 }
@@ -405,10 +446,11 @@ pub unsafe extern "C" fn tls_conn_wrap(
             conn,
             src,
             src_len,
+            false,
             dst,
             dst_len,
             step_out,
-            |conn, src, dst| conn.wrap_record(src, dst),
+            |conn, src, dst| conn.wrap_record(src.bytes(), dst),
         )
     }
 }

@@ -939,16 +939,22 @@ static bool wrap_pending(tls_conn *from, uint8_t *wire, size_t size, size_t *wir
     }
 }
 
-/* Feeds `wire` to `to` a record at a time with tls_conn_unwrap, keeping a partial record;
- * returns false on a failed call. ORs the flags of every call into `*seen_flags`. */
-static bool unwrap_all(tls_conn *to, uint8_t *wire, size_t *wire_len, uint32_t *seen_flags)
+/* Feeds `wire` to `to` a record at a time with tls_conn_unwrap (tls_conn_unwrap_in_place when
+ * `in_place`), keeping a partial record; returns false on a failed call. ORs the flags of every
+ * call into `*seen_flags`. */
+static bool unwrap_records(tls_conn *to, uint8_t *wire, size_t *wire_len, uint32_t *seen_flags,
+                           bool in_place)
 {
     uint8_t plaintext[TLS_MAX_RECORD_LEN];
     size_t offset = 0;
     while (offset < *wire_len) {
         tls_step step = {0};
-        if (tls_conn_unwrap(to, wire + offset, *wire_len - offset, plaintext, sizeof(plaintext),
-                            &step) != TLS_RESULT_OK)
+        tls_result result =
+            in_place ? tls_conn_unwrap_in_place(to, wire + offset, *wire_len - offset, plaintext,
+                                                sizeof(plaintext), &step)
+                     : tls_conn_unwrap(to, wire + offset, *wire_len - offset, plaintext,
+                                       sizeof(plaintext), &step);
+        if (result != TLS_RESULT_OK)
             return false;
         *seen_flags |= step.flags;
         if (step.consumed == 0)
@@ -958,6 +964,11 @@ static bool unwrap_all(tls_conn *to, uint8_t *wire, size_t *wire_len, uint32_t *
     memmove(wire, wire + offset, *wire_len - offset);
     *wire_len -= offset;
     return true;
+}
+
+static bool unwrap_all(tls_conn *to, uint8_t *wire, size_t *wire_len, uint32_t *seen_flags)
+{
+    return unwrap_records(to, wire, wire_len, seen_flags, false);
 }
 
 /* The engine-style calls: a handshake driven by tls_conn_wrap and tls_conn_unwrap alone, whole
@@ -1075,6 +1086,110 @@ out:
     free(received);
 }
 
+/* tls_conn_unwrap_in_place: a handshake and records of 16 KiB and 1 KiB in TLS 1.3 and 1.2,
+ * decrypted in the caller's buffer; a partial record is left untouched. */
+static void test_unwrap_in_place(void)
+{
+    enum { WIRE = 64 * 1024, RECORD = 16384 };
+    static const uint32_t versions[] = {TLS_VERSION_TLS13, TLS_VERSION_TLS12};
+    tls_result result;
+    uint64_t server_ctx = load_server(case_path("B16", "server.crt"),
+                                      case_path("B16", "server.key"), &result);
+    uint8_t *to_server = malloc(WIRE), *to_client = malloc(WIRE), *copy = malloc(WIRE);
+    uint8_t *plaintext = malloc(RECORD), *received = malloc(RECORD);
+
+    if (!CHECK(to_server && to_client && copy && plaintext && received, "allocate buffers") ||
+        !CHECK(server_ctx != 0, "load the B16 server context"))
+        goto out;
+    for (size_t i = 0; i < RECORD; i++)
+        plaintext[i] = (uint8_t)(i * 7 + 3);
+
+    for (size_t v = 0; v < sizeof(versions) / sizeof(versions[0]); v++) {
+        uint64_t client_ctx = load_client(case_path("B16", "ca.crt"), versions[v]);
+        tls_conn *client = NULL, *server = NULL;
+        size_t to_server_len = 0, to_client_len = 0;
+        uint32_t client_flags = 0, server_flags = 0;
+        tls_step step = {0};
+        /* TLS 1.3 adds the content type byte and a 16-byte tag; TLS 1.2 with AES-GCM an 8-byte
+         * explicit nonce and the tag. */
+        size_t overhead = versions[v] == TLS_VERSION_TLS13 ? 5 + 1 + 16 : 5 + 8 + 16;
+
+        if (!CHECK(client_ctx != 0, "load the B16 client context") ||
+            !CHECK_RESULT(tls_conn_new_server(server_ctx, &server), TLS_RESULT_OK) ||
+            !CHECK_RESULT(tls_conn_new_client(client_ctx, "localhost", &client), TLS_RESULT_OK))
+            goto next;
+        for (int round = 0; round < 8; round++) {
+            if (!CHECK(wrap_pending(client, to_server, WIRE, &to_server_len, &client_flags),
+                       tls_last_error()) ||
+                !CHECK(unwrap_records(server, to_server, &to_server_len, &server_flags, true),
+                       tls_last_error()) ||
+                !CHECK(wrap_pending(server, to_client, WIRE, &to_client_len, &server_flags),
+                       tls_last_error()) ||
+                !CHECK(unwrap_records(client, to_client, &to_client_len, &client_flags, true),
+                       tls_last_error()))
+                goto next;
+        }
+        CHECK(!tls_conn_is_handshaking(client) && !tls_conn_is_handshaking(server) &&
+                  to_server_len == 0 && to_client_len == 0,
+              "the handshake ends with every record decrypted in place");
+
+        for (size_t size = RECORD; size >= 1024; size /= 16) {
+            CHECK_RESULT(tls_conn_wrap(client, plaintext, size, to_server, WIRE, &step),
+                         TLS_RESULT_OK);
+            CHECK(step.consumed == size && step.produced == size + overhead,
+                  "wrap writes one record of the plaintext and the version's overhead");
+            to_server_len = step.produced;
+            memcpy(copy, to_server, to_server_len);
+
+            CHECK_RESULT(tls_conn_unwrap_in_place(server, to_server, to_server_len - 1, received,
+                                                  RECORD, &step),
+                         TLS_RESULT_OK);
+            CHECK(step.consumed == 0 && step.produced == 0 && step.flags == TLS_STEP_UNDERFLOW,
+                  "a record one byte short underflows");
+            CHECK(memcmp(copy, to_server, to_server_len) == 0,
+                  "an underflow leaves the source as it was");
+            CHECK_RESULT(tls_conn_unwrap_in_place(server, to_server, to_server_len, received,
+                                                  RECORD, &step),
+                         TLS_RESULT_OK);
+            CHECK(step.consumed == to_server_len && step.produced == size && step.flags == 0,
+                  "unwrap in place takes the whole record and writes its plaintext");
+            CHECK(memcmp(plaintext, received, size) == 0, "the plaintext arrives intact");
+            CHECK(memcmp(copy, to_server, to_server_len) != 0,
+                  "the record was decrypted where it lay");
+        }
+
+        CHECK_RESULT(tls_conn_unwrap_in_place(server, to_server + 500, 1000, to_server, 4096,
+                                              &step),
+                     TLS_RESULT_INVALID_ARGUMENT);
+        CHECK(last_error_has("overlap", NULL), tls_last_error());
+        CHECK_RESULT(tls_conn_unwrap_in_place(server, NULL, 10, received, RECORD, &step),
+                     TLS_RESULT_NULL_ARGUMENT);
+
+        CHECK_RESULT(tls_conn_send_close_notify(client), TLS_RESULT_OK);
+        CHECK_RESULT(tls_conn_wrap(client, NULL, 0, to_server, WIRE, &step), TLS_RESULT_OK);
+        to_server_len = step.produced;
+        CHECK_RESULT(tls_conn_unwrap_in_place(server, to_server, to_server_len, received, RECORD,
+                                              &step),
+                     TLS_RESULT_OK);
+        CHECK(step.consumed == to_server_len && step.flags == TLS_STEP_PEER_CLOSED,
+              "the server sees the close_notify");
+    next:
+        tls_conn_free(client);
+        tls_conn_free(server);
+        if (client_ctx != 0)
+            tls_ctx_release(client_ctx);
+    }
+
+out:
+    if (server_ctx != 0)
+        tls_ctx_release(server_ctx);
+    free(to_server);
+    free(to_client);
+    free(copy);
+    free(plaintext);
+    free(received);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -1102,6 +1217,7 @@ int main(int argc, char **argv)
     test_client_auth();
     test_large_offer_is_taken_in_parts();
     test_record_calls();
+    test_unwrap_in_place();
     test_reload();
     test_watch();
     test_listener_and_stats();
