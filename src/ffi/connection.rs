@@ -286,7 +286,7 @@ const _: () = {
 ///
 /// # Safety
 ///
-/// As [`tls_conn_unwrap`].
+/// As [`tls_conn_unwrap`], and `src` writable for `src_len` bytes when `src_writable`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn record_step(
     conn: *mut tls_conn,
@@ -347,7 +347,8 @@ unsafe fn record_step(
 /// plaintext's exact length is only known once the record is decrypted.
 /// During the handshake nothing is produced; send what [`tls_conn_wrap`] then writes.
 /// `src` and `dst` must not overlap ([`tls_result::InvalidArgument`]). The engine-style calls
-/// and the stream calls may be mixed on one connection.
+/// and the stream calls may be mixed on one connection, between whole records: `src` must start
+/// where a record starts, not after part of one given to [`tls_conn_read_tls`].
 ///
 /// A TLS error is [`tls_result::TlsProtocol`]; an alert for the peer may then be pending.
 ///
@@ -380,9 +381,11 @@ pub unsafe extern "C" fn tls_conn_unwrap(
 }
 
 /// As [`tls_conn_unwrap`], but the record is decrypted where it lies in `src`, which must be
-/// writable: the bytes of the record taken are overwritten, also when the call fails, and hold
-/// nothing meaningful afterwards; the bytes after it, and a partial record that underflows, are
-/// left as they were. This spares copying every record into the connection before decrypting
+/// writable. The first record in `src` (5 bytes plus the length in its header) may be
+/// overwritten, also when the call fails, and then holds nothing meaningful; nothing after it is
+/// written, and nothing at all when the step consumes nothing (underflow, overflow, or plaintext
+/// of an earlier record delivered first). While the connection holds part of a handshake
+/// message from earlier records, the record is copied as by [`tls_conn_unwrap`]. This spares copying every record into the connection before decrypting
 /// it, and for a record of more than 4 KiB a buffer allocated for it: the call for a program
 /// that reads from its socket into a buffer of its own. Java's `SSLEngine.unwrap` in the JDK
 /// treats its source buffer the same way.

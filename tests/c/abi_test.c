@@ -1149,10 +1149,23 @@ static void test_unwrap_in_place(void)
             CHECK(memcmp(copy, to_server, to_server_len) == 0,
                   "an underflow leaves the source as it was");
             CHECK_RESULT(tls_conn_unwrap_in_place(server, to_server, to_server_len, received,
+                                                  size - 1, &step),
+                         TLS_RESULT_OK);
+            CHECK(step.consumed == 0 && step.produced == 0 && step.flags == TLS_STEP_OVERFLOW,
+                  "a destination one byte short of the plaintext overflows");
+            CHECK(memcmp(copy, to_server, to_server_len) == 0,
+                  "an overflow leaves the source as it was");
+            /* Bytes after the record are the next record's: they must stay as they are. */
+            memset(to_server + to_server_len, 0xa5, 64);
+            CHECK_RESULT(tls_conn_unwrap_in_place(server, to_server, to_server_len + 64, received,
                                                   RECORD, &step),
                          TLS_RESULT_OK);
             CHECK(step.consumed == to_server_len && step.produced == size && step.flags == 0,
                   "unwrap in place takes the whole record and writes its plaintext");
+            bool after_untouched = true;
+            for (size_t i = 0; i < 64; i++)
+                after_untouched = after_untouched && to_server[to_server_len + i] == 0xa5;
+            CHECK(after_untouched, "the bytes after the record are left as they were");
             CHECK(memcmp(plaintext, received, size) == 0, "the plaintext arrives intact");
             CHECK(memcmp(copy, to_server, to_server_len) != 0,
                   "the record was decrypted where it lay");
@@ -1164,6 +1177,11 @@ static void test_unwrap_in_place(void)
         CHECK(last_error_has("overlap", NULL), tls_last_error());
         CHECK_RESULT(tls_conn_unwrap_in_place(server, NULL, 10, received, RECORD, &step),
                      TLS_RESULT_NULL_ARGUMENT);
+        CHECK_RESULT(tls_conn_unwrap_in_place(server, NULL, 0, received, RECORD, &step),
+                     TLS_RESULT_OK);
+        CHECK(step.consumed == 0 && step.flags == TLS_STEP_UNDERFLOW,
+              "an empty source underflows");
+
 
         CHECK_RESULT(tls_conn_send_close_notify(client), TLS_RESULT_OK);
         CHECK_RESULT(tls_conn_wrap(client, NULL, 0, to_server, WIRE, &step), TLS_RESULT_OK);
