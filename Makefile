@@ -54,7 +54,7 @@ bench-ffi:
 
 # The engine side by side with the JDK's and netty-tcnative's (in memory and through Netty on
 # loopback), memory per idle connection and per rotation, the C ABI against rustls called
-# directly, and reloads; prints the figures and writes docs/benchmarks.md. About twenty minutes;
+# directly, and reloads; prints the figures and writes docs/benchmarks.md. About 17 minutes;
 # not part of `make test`.
 .PHONY: bench
 bench:

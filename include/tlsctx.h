@@ -57,7 +57,8 @@
 #define TLS_STEP_OUTBOUND_CLOSED 32
 
 /*
- `tls_step` flag: this call completed the handshake.
+ `tls_step` flag: this call completed the handshake. `TLS_STEP_WANTS_WRITE` may be set
+ with it: the last handshake message (a client's Finished) still waits to be wrapped.
  */
 #define TLS_STEP_HANDSHAKE_FINISHED 64
 
@@ -725,8 +726,9 @@ tls_result tls_conn_write(tls_conn *conn, const uint8_t *buf, size_t len, size_t
  `*step_out` receives the bytes consumed from `src`, the bytes produced into `dst`, and
  `TLS_STEP_*` flags.
 
- Plaintext still held from earlier calls is delivered first, consuming nothing. Less than a
- whole record in `src` consumes nothing and sets `TLS_STEP_UNDERFLOW`; after the handshake,
+ Plaintext still held from earlier calls (records given to `tls_conn_read_tls()` and not yet
+ read with `tls_conn_read()`) is delivered first, consuming nothing. Less than a whole
+ record in `src` consumes nothing and sets `TLS_STEP_UNDERFLOW`; after the handshake,
  a `dst` shorter than the record's body (its length less the 5-byte header, capped at 16,384,
  the most plaintext a record holds) consumes nothing and sets `TLS_STEP_OVERFLOW`: the
  plaintext's exact length is only known once the record is decrypted.

@@ -2,7 +2,7 @@
 # `make bench`: the tlsctx engine against the JDK's and netty-tcnative's (JMH, in memory, and
 # handshakes through Netty on loopback), memory per idle connection, resident memory per
 # certificate rotation, the C ABI against rustls called directly (criterion) and reloads; prints
-# the figures and writes docs/benchmarks.md. About twenty minutes on two cores.
+# the figures and writes docs/benchmarks.md. About 17 minutes on two cores.
 #
 # JMH settings are kept short on purpose (1 fork, 4 warm-up and 3 measured iterations of 2 s):
 # enough to rank the engines, not to resolve differences of a few percent. The warm-up is long
