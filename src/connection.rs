@@ -618,8 +618,8 @@ impl Connection {
         self.unwrap_from(RecordSource::Writable(src), dst)
     }
 
-    /// [`unwrap_record`](Self::unwrap_record) or [`unwrap_record_in_place`](Self::unwrap_record_in_place),
-    /// as `src` allows.
+    /// [`unwrap_record`](Self::unwrap_record), or
+    /// [`unwrap_record_in_place`](Self::unwrap_record_in_place) for a writable `src`.
     pub(crate) fn unwrap_from(
         &mut self,
         src: RecordSource<'_>,
