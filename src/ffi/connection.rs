@@ -387,10 +387,11 @@ pub unsafe extern "C" fn tls_conn_unwrap(
 /// overwritten, also when the call fails, and then holds nothing meaningful; nothing after it is
 /// written, and nothing at all when the step consumes nothing (underflow, overflow, or plaintext
 /// of an earlier record delivered first). While the connection holds part of a handshake
-/// message from earlier records, the record is copied as by [`tls_conn_unwrap`]. This spares copying every record into the connection before decrypting
-/// it, and for a record of more than 4 KiB a buffer allocated for it: the call for a program
-/// that reads from its socket into a buffer of its own. Java's `SSLEngine.unwrap` in the JDK
-/// treats its source buffer the same way.
+/// message from earlier records, the record is copied as by [`tls_conn_unwrap`]. This spares
+/// copying every record into the connection before decrypting it, and for a record of more than
+/// 4 KiB a buffer allocated for it: the call for a program that reads from its socket into a
+/// buffer of its own. Java's `SSLEngine.unwrap` in the JDK treats its source buffer the same
+/// way.
 ///
 /// # Safety
 ///
