@@ -330,12 +330,19 @@ impl Arm for CAbiRecords {
     const NAME: &'static str = "c-abi-records";
 
     fn start(&self) -> CAbiRecordServer {
-        CAbiRecordServer(self.0.start())
+        CAbiRecordServer {
+            conn: self.0.start(),
+            in_place: false,
+        }
     }
 }
 
-/// A `tls_conn` whose records go through the record calls.
-struct CAbiRecordServer(CAbiServer);
+/// A `tls_conn` whose records go through the record calls; with `in_place`, records are
+/// decrypted where they lie by `tls_conn_unwrap_in_place`.
+struct CAbiRecordServer {
+    conn: CAbiServer,
+    in_place: bool,
+}
 
 impl CAbiRecordServer {
     fn step(
@@ -357,7 +364,7 @@ impl CAbiRecordServer {
         // is borrowed shared, the other exclusively), a writable local.
         let result = unsafe {
             call(
-                self.0 .0,
+                self.conn.0,
                 src.as_ptr(),
                 src.len(),
                 dst.as_mut_ptr(),
@@ -373,81 +380,37 @@ impl CAbiRecordServer {
 
 impl Server for CAbiRecordServer {
     fn receive(&mut self, tls: &[u8]) {
-        self.0.receive(tls);
+        self.conn.receive(tls);
     }
 
     fn send(&mut self, out: &mut [u8]) -> usize {
-        self.0.send(out)
+        self.conn.send(out)
     }
 
     fn is_handshaking(&self) -> bool {
-        self.0.is_handshaking()
+        self.conn.is_handshaking()
     }
 
     fn read_plaintext(&mut self, out: &mut [u8]) -> usize {
-        self.0.read_plaintext(out)
+        self.conn.read_plaintext(out)
     }
 
     fn write_plaintext(&mut self, plaintext: &[u8]) -> usize {
-        self.0.write_plaintext(plaintext)
+        self.conn.write_plaintext(plaintext)
     }
 
     fn decrypt(&mut self, record: &mut [u8], out: &mut [u8]) -> usize {
-        self.step(tls_conn_unwrap, "tls_conn_unwrap", record, out)
-            .produced
-    }
-
-    fn encrypt(&mut self, plaintext: &[u8], out: &mut [u8]) -> usize {
-        self.step(tls_conn_wrap, "tls_conn_wrap", plaintext, out)
-            .produced
-    }
-}
-
-/// The `c-abi` arm with records decrypted in the caller's buffer by `tls_conn_unwrap_in_place`;
-/// otherwise as [`CAbiRecords`].
-struct CAbiInPlace(CAbi);
-
-impl Arm for CAbiInPlace {
-    type Conn = CAbiInPlaceServer;
-
-    const NAME: &'static str = "c-abi-in-place";
-
-    fn start(&self) -> CAbiInPlaceServer {
-        CAbiInPlaceServer(CAbiRecordServer(self.0.start()))
-    }
-}
-
-/// A `tls_conn` whose records are decrypted where they lie.
-struct CAbiInPlaceServer(CAbiRecordServer);
-
-impl Server for CAbiInPlaceServer {
-    fn receive(&mut self, tls: &[u8]) {
-        self.0.receive(tls);
-    }
-
-    fn send(&mut self, out: &mut [u8]) -> usize {
-        self.0.send(out)
-    }
-
-    fn is_handshaking(&self) -> bool {
-        self.0.is_handshaking()
-    }
-
-    fn read_plaintext(&mut self, out: &mut [u8]) -> usize {
-        self.0.read_plaintext(out)
-    }
-
-    fn write_plaintext(&mut self, plaintext: &[u8]) -> usize {
-        self.0.write_plaintext(plaintext)
-    }
-
-    fn decrypt(&mut self, record: &mut [u8], out: &mut [u8]) -> usize {
+        if !self.in_place {
+            return self
+                .step(tls_conn_unwrap, "tls_conn_unwrap", record, out)
+                .produced;
+        }
         let mut step = tls_step::default();
         // SAFETY: a live connection, two writable buffers that do not overlap (both borrowed
         // exclusively), a writable local.
         let result = unsafe {
             tls_conn_unwrap_in_place(
-                self.0 .0 .0,
+                self.conn.0,
                 record.as_mut_ptr(),
                 record.len(),
                 out.as_mut_ptr(),
@@ -461,7 +424,25 @@ impl Server for CAbiInPlaceServer {
     }
 
     fn encrypt(&mut self, plaintext: &[u8], out: &mut [u8]) -> usize {
-        self.0.encrypt(plaintext, out)
+        self.step(tls_conn_wrap, "tls_conn_wrap", plaintext, out)
+            .produced
+    }
+}
+
+/// The `c-abi` arm with records decrypted in the caller's buffer by `tls_conn_unwrap_in_place`;
+/// otherwise as [`CAbiRecords`].
+struct CAbiInPlace(CAbi);
+
+impl Arm for CAbiInPlace {
+    type Conn = CAbiRecordServer;
+
+    const NAME: &'static str = "c-abi-in-place";
+
+    fn start(&self) -> CAbiRecordServer {
+        CAbiRecordServer {
+            conn: self.0.start(),
+            in_place: true,
+        }
     }
 }
 
