@@ -781,6 +781,21 @@ macro_rules! drive {
     }};
 }
 
+impl Tls {
+    /// Runs rustls on the bytes in `incoming` until it blocks ([`drive!`]), for either side.
+    fn drive(
+        &mut self,
+        incoming: &mut impl Incoming,
+        buffers: &mut Buffers,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), rustls::Error> {
+        match self {
+            Tls::Server(conn) => drive!(conn, incoming, buffers, sink),
+            Tls::Client(conn) => drive!(conn, incoming, buffers, sink),
+        }
+    }
+}
+
 impl Session {
     fn new(tls: Tls, server_name: Option<String>, incoming: Vec<u8>) -> Self {
         Session {
@@ -807,10 +822,7 @@ impl Session {
             buffers,
             ..
         } = self;
-        match tls {
-            Tls::Server(conn) => drive!(conn, incoming, buffers, &mut sink),
-            Tls::Client(conn) => drive!(conn, incoming, buffers, &mut sink),
-        }?;
+        tls.drive(incoming, buffers, &mut sink)?;
         if buffers.peer_closed {
             // rustls reads nothing after the peer's close_notify.
             incoming.clear();
@@ -839,10 +851,7 @@ impl Session {
             bytes: record,
             start: 0,
         };
-        let outcome = match tls {
-            Tls::Server(conn) => drive!(conn, in_place, buffers, &mut sink),
-            Tls::Client(conn) => drive!(conn, in_place, buffers, &mut sink),
-        };
+        let outcome = tls.drive(&mut in_place, buffers, &mut sink);
         if !buffers.peer_closed {
             incoming.extend_from_slice(in_place.unread());
         }
@@ -868,10 +877,7 @@ impl Session {
             buffers,
             ..
         } = self;
-        match tls {
-            Tls::Server(conn) => drive!(conn, incoming, buffers, &mut sink),
-            Tls::Client(conn) => drive!(conn, incoming, buffers, &mut sink),
-        }?;
+        tls.drive(incoming, buffers, &mut sink)?;
         Ok(sink.encrypted)
     }
 
